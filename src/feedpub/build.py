@@ -1,0 +1,107 @@
+"""Orchestration: load → group → render → write, returning a report.
+
+The clock and the folders come in as arguments; the report goes out to the
+command line, which decides what to print and which exit code to use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+
+from .content import Content, render_content
+from .errors import Problem, Severity
+from .group import Plan, plan
+from .load import load_articles
+from .model import Config, Group
+from .render import render_atom, render_rss
+from .write import Written, differs, stale, write_documents
+
+
+class Mode(Enum):
+    """What a build does with the documents it renders."""
+
+    WRITE = "write"  # write what changed
+    CHECK = "check"  # write nothing; report what is out of date
+    VALIDATE = "validate"  # load and group only; render and write nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What a build found and did."""
+
+    problems: tuple[Problem, ...]
+    files: int
+    articles: int
+    published: int
+    groups: tuple[Group, ...]
+    written: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    out_of_date: tuple[str, ...] = field(default=())
+    held_back: bool = False
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(problem for problem in self.problems if problem.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(problem for problem in self.problems if problem.severity is Severity.WARNING)
+
+    @property
+    def skipped(self) -> int:
+        """Files read that did not become an article in any feed for an error."""
+        return len({problem.path for problem in self.errors})
+
+
+def render_documents(config: Config, feeds: Plan) -> dict[str, bytes]:
+    """Every document of the plan, by path relative to the output folder."""
+    contents: dict[str, Content] = {}
+    for group in feeds.groups:
+        for article in group.entries:
+            if article.id not in contents:
+                contents[article.id] = render_content(article, config.feeds)
+    documents: dict[str, bytes] = {}
+    for group in feeds.groups:
+        documents[group.atom_path] = render_atom(config, group, contents)
+        documents[group.rss_path] = render_rss(config, group, contents)
+    return documents
+
+
+def build(
+    articles: Path,
+    out: Path,
+    config: Config,
+    now: datetime,
+    *,
+    mode: Mode = Mode.WRITE,
+    strict: bool = False,
+) -> Report:
+    """Build the feeds of the articles under `articles` into `out`, as of `now`."""
+    loaded = load_articles(articles, config)
+    feeds = plan(loaded.articles, config, now)
+    problems = _ordered((*loaded.problems, *feeds.problems))
+    report = Report(
+        problems=problems, files=loaded.files, articles=len(loaded.articles),
+        published=len(feeds.published), groups=feeds.groups,
+    )  # fmt: skip
+    if mode is Mode.VALIDATE:
+        return report
+    held_back = strict and any(problem.severity is Severity.ERROR for problem in problems)
+    if held_back:
+        return replace(report, held_back=True)
+    documents = render_documents(config, feeds)
+    if mode is Mode.CHECK:
+        changed = [name for name, data in sorted(documents.items()) if differs(out / name, data)]
+        return replace(report, out_of_date=(*changed, *stale(out, documents)))
+    written: Written = write_documents(out, documents)
+    return replace(
+        report, written=written.written, unchanged=written.unchanged, removed=written.removed
+    )
+
+
+def _ordered(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
+    return tuple(sorted(problems, key=lambda problem: (problem.path, problem.line or 0)))

@@ -1,0 +1,209 @@
+"""Site configuration: `feedpub.toml` text → :class:`~feedpub.model.Config`.
+
+Everything has a default, so a folder of articles alone builds. Unknown keys
+and wrong types are errors naming the key (and its line) and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+from .model import Config, ContentMode, FeedsConfig, Person, SiteConfig
+from .urls import absolute, is_absolute_http, with_slash
+
+DEFAULT_URL = "https://example.org/"
+DEFAULT_TITLE = "Articles"
+
+_SITE_KEYS = {
+    "title", "description", "url", "language", "timezone", "tag_authority",
+    "link_pattern", "section_pattern", "topic_pattern", "feeds_url",
+    "author", "rights", "icon", "logo",
+}  # fmt: skip
+_AUTHOR_KEYS = {"name", "email", "uri"}
+_FEEDS_KEYS = {"max_entries", "content", "summary_length"}
+
+_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*\Z")
+_DNS_NAME = re.compile(
+    r"([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\Z"
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@" + _DNS_NAME.pattern)
+_SAMPLE = {"year": "2021", "month": "03", "day": "30", "slug": "a-slug"}
+
+
+class _Reader:
+    """Reads one table of the TOML document, reporting problems by key and line."""
+
+    def __init__(self, text: str, source: str, table: Mapping[str, Any], prefix: str) -> None:
+        self.text = text
+        self.source = source
+        self.table = table
+        self.prefix = prefix
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        dotted = f"{self.prefix}.{key}" if self.prefix else key
+        line = _line_of(self.text, key)
+        where = f"{self.source}:{line}" if line else self.source
+        return ConfigError(f"{where}: {dotted}: {message}")
+
+    def reject_unknown(self, known: set[str]) -> None:
+        for key in self.table:
+            if key not in known:
+                expected = ", ".join(sorted(known))
+                raise self.fail(key, f"unknown key (expected one of: {expected})")
+
+    def string(self, key: str, default: str | None = None) -> str | None:
+        value = self.table.get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise self.fail(key, f"expected a string, got {_kind(value)} {value!r}")
+        return value
+
+    def required_string(self, key: str, default: str) -> str:
+        value = self.string(key, default)
+        assert value is not None
+        if not value.strip():
+            raise self.fail(key, "expected a non-empty string")
+        return value
+
+    def integer(self, key: str, default: int, minimum: int) -> int:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"expected an integer, got {_kind(value)} {value!r}")
+        if value < minimum:
+            raise self.fail(key, f"expected an integer of at least {minimum}, got {value}")
+        return value
+
+    def sub_table(self, key: str) -> _Reader:
+        value = self.table.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a table, got {_kind(value)} {value!r}")
+        dotted = f"{self.prefix}.{key}" if self.prefix else key
+        return _Reader(self.text, self.source, value, dotted)
+
+
+def _kind(value: object) -> str:
+    return {
+        bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+        list: "an array", dict: "a table",
+    }.get(type(value), f"a {type(value).__name__}")  # fmt: skip
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line on which `key` is first set or opened as a table, for messages."""
+    pattern = re.compile(rf"^\s*(\[+\s*)?([\w.\"-]*\.)?\"?{re.escape(key)}\"?\s*(=|\])", re.M)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def load_config(text: str, source: str = "feedpub.toml") -> Config:
+    """Parse the configuration text; `source` names the file in messages."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    root = _Reader(text, source, document, "")
+    root.reject_unknown({"site", "feeds"})
+    return Config(site=_site(root.sub_table("site")), feeds=_feeds(root.sub_table("feeds")))
+
+
+def default_config() -> Config:
+    """The configuration used when the site has no feedpub.toml."""
+    return load_config("", "(defaults)")
+
+
+def _site(site: _Reader) -> SiteConfig:
+    site.reject_unknown(_SITE_KEYS)
+    url = with_slash(site.required_string("url", DEFAULT_URL).strip())
+    if not is_absolute_http(url):
+        raise site.fail("url", f"expected an absolute http(s) address, got {url!r}")
+    title = site.required_string("title", DEFAULT_TITLE)
+
+    language = site.required_string("language", "en")
+    if not _LANGUAGE.match(language):
+        raise site.fail(
+            "language", f"expected a language tag such as 'en' or 'pt-BR', got {language!r}"
+        )
+
+    timezone_name = site.required_string("timezone", "UTC")
+    try:
+        timezone = ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise site.fail(
+            "timezone",
+            f"expected an IANA time zone such as 'America/New_York', got {timezone_name!r}",
+        ) from None
+
+    host = urlsplit(url).hostname or ""
+    authority = site.required_string("tag_authority", host)
+    if not (_DNS_NAME.match(authority) or _EMAIL.match(authority)):
+        raise site.fail(
+            "tag_authority", f"expected a domain name or an e-mail address, got {authority!r}"
+        )
+
+    patterns = {}
+    for key, default, names in (
+        ("link_pattern", "{year}/{month}/{slug}/", {"year", "month", "day", "slug"}),
+        ("section_pattern", "sections/{slug}/", {"slug"}),
+        ("topic_pattern", "topics/{slug}/", {"slug"}),
+    ):
+        pattern = site.required_string(key, default)
+        try:
+            pattern.format_map({name: _SAMPLE[name] for name in names})
+        except (KeyError, ValueError, IndexError, AttributeError):
+            allowed = ", ".join(f"{{{name}}}" for name in sorted(names))
+            raise site.fail(
+                key, f"expected a pattern using only {allowed}, got {pattern!r}"
+            ) from None
+        if "{slug}" not in pattern:
+            raise site.fail(key, f"expected a pattern containing {{slug}}, got {pattern!r}")
+        patterns[key] = pattern
+
+    feeds_url = with_slash(absolute(site.required_string("feeds_url", url + "feeds/"), url))
+    author = site.sub_table("author")
+    author.reject_unknown(_AUTHOR_KEYS)
+    person = Person(
+        name=author.required_string("name", title),
+        email=author.string("email"),
+        uri=_optional_address(author, "uri", url),
+    )
+    return SiteConfig(
+        title=title,
+        description=site.string("description", "") or "",
+        url=url,
+        language=language,
+        timezone=timezone,
+        timezone_name=timezone_name,
+        tag_authority=authority.lower(),
+        link_pattern=patterns["link_pattern"],
+        section_pattern=patterns["section_pattern"],
+        topic_pattern=patterns["topic_pattern"],
+        feeds_url=feeds_url,
+        author=person,
+        rights=site.string("rights"),
+        icon=_optional_address(site, "icon", url),
+        logo=_optional_address(site, "logo", url),
+    )
+
+
+def _optional_address(reader: _Reader, key: str, base: str) -> str | None:
+    value = reader.string(key)
+    return absolute(value, base) if value else None
+
+
+def _feeds(feeds: _Reader) -> FeedsConfig:
+    feeds.reject_unknown(_FEEDS_KEYS)
+    content = feeds.required_string("content", "full")
+    try:
+        mode = ContentMode(content)
+    except ValueError:
+        raise feeds.fail("content", f"expected 'full' or 'summary', got {content!r}") from None
+    return FeedsConfig(
+        max_entries=feeds.integer("max_entries", 50, minimum=1),
+        content=mode,
+        summary_length=feeds.integer("summary_length", 300, minimum=20),
+    )

@@ -1,0 +1,142 @@
+"""An article's body → the HTML and the plain-text summary that its feed entries carry.
+
+Markdown is rendered as CommonMark by pyromark (pulldown-cmark, with every
+extension off), raw HTML included, then sanitised by nh3 with an
+allow-list. While sanitising, every link and image address is made
+absolute against the article's own address, as feed readers show content
+away from the page it came from.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+import pyromark
+
+from .model import Article, ContentMode, FeedsConfig
+from .urls import quote_iri
+
+_TAGS = {
+    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
+    "colgroup", "dd", "del", "details", "dfn", "div", "dl", "dt", "em", "figcaption", "figure",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p",
+    "pre", "q", "rp", "rt", "ruby", "s", "samp", "small", "span", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul", "var", "wbr",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "*": {"lang", "dir", "title"},
+    "a": {"href", "hreflang"},
+    "img": {"src", "srcset", "sizes", "alt", "width", "height"},
+    "blockquote": {"cite"}, "q": {"cite"}, "del": {"cite", "datetime"}, "ins": {"cite", "datetime"},
+    "ol": {"start", "reversed"}, "li": {"value"}, "time": {"datetime"},
+    "td": {"colspan", "rowspan", "headers"}, "th": {"colspan", "rowspan", "headers", "scope"},
+    "col": {"span"}, "colgroup": {"span"},
+}  # fmt: skip
+_REMOVED_WITH_CONTENT = {
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "template",
+    "noscript",
+    "svg",
+    "math",
+}
+_SCHEMES = {"http", "https", "mailto"}
+_ADDRESS_ATTRIBUTES = {"href", "src", "cite"}
+_BLOCK_BOUNDARY = re.compile(
+    r"</?(?:p|br|li|h[1-6]|blockquote|div|figure|figcaption|tr|td|th|pre|dd|dt|hr)\b"
+)
+_MARKDOWN = pyromark.Markdown(options=pyromark.Options(0))  # CommonMark; raw HTML goes to nh3
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """What an entry carries besides its metadata."""
+
+    summary: str
+    html: str | None
+
+
+def render_content(article: Article, feeds: FeedsConfig) -> Content:
+    """The entry's summary (the deck, else the body's start) and, in full mode, its HTML."""
+    body = sanitise(markdown_to_html(article.body), article.url)
+    summary = article.subtitle or plain_summary(body, feeds.summary_length)
+    if feeds.content is ContentMode.SUMMARY:
+        return Content(summary, None)
+    return Content(summary, figure(article) + body)
+
+
+def markdown_to_html(text: str) -> str:
+    """CommonMark → HTML, raw HTML kept (it is sanitised next)."""
+    return _MARKDOWN.html(text)
+
+
+def sanitise(fragment: str, base: str) -> str:
+    """Allow-listed HTML with every address made absolute against `base`."""
+
+    def rewrite(_tag: str, attribute: str, value: str) -> str | None:
+        if attribute in _ADDRESS_ATTRIBUTES:
+            return quote_iri(urljoin(base, value.strip()))
+        if attribute == "srcset":
+            return _srcset(value, base)
+        return value
+
+    return str(nh3.clean(
+        fragment,
+        tags=_TAGS,
+        clean_content_tags=_REMOVED_WITH_CONTENT,
+        attributes=_ATTRIBUTES,
+        attribute_filter=rewrite,
+        url_schemes=_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    ))  # fmt: skip
+
+
+def _srcset(value: str, base: str) -> str | None:
+    candidates = []
+    for candidate in value.split(","):
+        parts = candidate.split()
+        if not parts:
+            continue
+        address = urljoin(base, parts[0])
+        if urlsplit(address).scheme not in {"http", "https"}:
+            continue
+        candidates.append(" ".join([quote_iri(address), *parts[1:]]))
+    return ", ".join(candidates) or None
+
+
+def figure(article: Article) -> str:
+    """The lead image, its caption and credit, as the first thing in the content."""
+    image = article.image
+    if image is None:
+        return ""
+    alt = html.escape(image.caption or "", quote=True)
+    parts = [f'<figure><img src="{html.escape(image.url, quote=True)}" alt="{alt}">']
+    lines = []
+    if image.caption:
+        lines.append(html.escape(image.caption, quote=False))
+    if image.credit:
+        lines.append(f"<small>Credit: {html.escape(image.credit, quote=False)}</small>")
+    if lines:
+        parts.append(f"<figcaption>{' '.join(lines)}</figcaption>")
+    parts.append("</figure>")
+    return "".join(parts)
+
+
+def plain_summary(fragment: str, length: int) -> str:
+    """The start of an HTML fragment as plain text, cut at a word, at most `length` characters."""
+    spaced = _BLOCK_BOUNDARY.sub(lambda match: " " + match.group(), fragment)
+    text = " ".join(html.unescape(nh3.clean(spaced, tags=set())).split())
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-") + "…"

@@ -1,0 +1,202 @@
+"""Article text → front matter values with their lines, and the Markdown body.
+
+The front matter is YAML read with PyYAML's base loader (its C version where
+present), which resolves no implicit types: every scalar stays text, so
+``2021-03-30`` is not turned into a date nor ``no`` into a boolean. The YAML
+node tree is walked here rather than constructed by PyYAML, so that
+duplicate keys, tags that would build objects, and alias bombs are refused
+with the line they are on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import yaml
+
+from .errors import ArticleError, Problem, Severity
+
+_Loader: type[yaml.CBaseLoader | yaml.BaseLoader]
+try:
+    _Loader = yaml.CBaseLoader
+except AttributeError:  # PyYAML built without libyaml
+    _Loader = yaml.BaseLoader
+
+# Characters that XML 1.0 forbids: C0 controls except tab, LF and CR, and the
+# non-characters U+FFFE and U+FFFF. (A decoded UTF-8 text holds no surrogates.)
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_FENCE = re.compile(r"^---[ \t]*$", re.M)
+_CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$", re.M)
+_PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+MAX_NODES = 10_000
+
+Value: TypeAlias = "str | list[Value] | dict[str, Value]"
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One front matter value and the line of the file it was written on."""
+
+    value: Value
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """An article file split into its front matter fields and its body."""
+
+    fields: dict[str, Field]
+    body: str
+    body_line: int
+    problems: tuple[Problem, ...]
+
+
+def decode(raw: bytes, path: str) -> str:
+    """UTF-8 bytes (with or without a byte-order mark) → text with LF line ends."""
+    if not raw.strip():
+        raise ArticleError(Problem(path, "the file is empty; expected front matter and a body"))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        kind = "binary data" if b"\x00" in raw[:8192] else "text that is not UTF-8"
+        raise ArticleError(
+            Problem(
+                path,
+                f"{kind}: byte 0x{raw[error.start]:02x} is not UTF-8; expected a UTF-8 text file",
+                line=line,
+            )
+        ) from None
+    if "\x00" in text[:8192] and text.count("\x00") > len(text) // 100:
+        raise ArticleError(Problem(path, "binary data (NUL bytes); expected a UTF-8 text file"))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def remove_forbidden(text: str, path: str) -> tuple[str, list[Problem]]:
+    """Drop the characters XML 1.0 forbids, with a warning naming each line they were on."""
+    if not _FORBIDDEN.search(text):
+        return text, []
+    problems: list[Problem] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        found = sorted(set(_FORBIDDEN.findall(line)))
+        if found:
+            names = ", ".join(f"U+{ord(char):04X}" for char in found)
+            problems.append(Problem(
+                path, f"removed characters that XML 1.0 forbids ({names})",
+                line=number, severity=Severity.WARNING,
+            ))  # fmt: skip
+    return _FORBIDDEN.sub("", text), problems
+
+
+def split(text: str, path: str) -> Document:
+    """Split decoded text into front matter fields and body; raises ArticleError."""
+    text, problems = remove_forbidden(text, path)
+    if not _FENCE.match(text):
+        raise ArticleError(Problem(
+            path, "expected the file to start with a '---' line opening the front matter", line=1
+        ))  # fmt: skip
+    opening_end = text.index("\n") + 1 if "\n" in text else len(text)
+    closing = _CLOSE.search(text, opening_end)
+    if closing is None:
+        raise ArticleError(Problem(
+            path, "the front matter opened on line 1 is never closed by a '---' line", line=1
+        ))  # fmt: skip
+    yaml_text = text[opening_end : closing.start()]
+    body_start = closing.end() + 1
+    body_line = text.count("\n", 0, min(body_start, len(text))) + 1
+    fields = _read_yaml(yaml_text, path, first_line=2)
+    return Document(fields, text[body_start:], body_line, tuple(problems))
+
+
+def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:
+    try:
+        node = yaml.compose(yaml_text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = first_line + mark.line if mark else None
+        what = error.problem or error.context or "invalid YAML"
+        raise ArticleError(
+            Problem(path, f"front matter is not valid YAML: {what}", line=line)
+        ) from None
+    except yaml.YAMLError as error:
+        raise ArticleError(
+            Problem(path, f"front matter is not valid YAML: {error}", line=first_line)
+        ) from None
+    if node is None:
+        raise ArticleError(
+            Problem(
+                path, "the front matter is empty; expected title, section and published", line=1
+            )
+        )
+    walker = _Walker(path, first_line)
+    if not isinstance(node, yaml.MappingNode):
+        raise ArticleError(Problem(
+            path,
+            f"expected the front matter to be a mapping of keys to values, got {walker.kind(node)}",
+            line=first_line + node.start_mark.line,
+        ))  # fmt: skip
+    return walker.mapping_fields(node)
+
+
+class _Walker:
+    """Turns YAML nodes into plain values, refusing what a safe, text-only reader must."""
+
+    def __init__(self, path: str, first_line: int) -> None:
+        self.path = path
+        self.first_line = first_line
+        self.count = 0
+        self.active: set[int] = set()
+
+    def line(self, node: yaml.Node) -> int:
+        return self.first_line + node.start_mark.line
+
+    def fail(self, node: yaml.Node, message: str, field: str | None = None) -> ArticleError:
+        return ArticleError(Problem(self.path, message, line=self.line(node), field=field))
+
+    @staticmethod
+    def kind(node: yaml.Node) -> str:
+        if isinstance(node, yaml.MappingNode):
+            return "a mapping"
+        if isinstance(node, yaml.SequenceNode):
+            return "a list"
+        return f"the text {node.value!r}"
+
+    def mapping_fields(self, node: yaml.MappingNode) -> dict[str, Field]:
+        fields: dict[str, Field] = {}
+        for key_node, value_node in node.value:
+            key = self.key(key_node, fields)
+            fields[key] = Field(self.value(value_node, key), self.line(key_node))
+        return fields
+
+    def key(self, key_node: yaml.Node, seen: dict[str, Field]) -> str:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise self.fail(key_node, "expected a plain key, got a " + self.kind(key_node)[2:])
+        key = str(key_node.value)
+        if key in seen:
+            raise self.fail(
+                key_node, f"the key is given twice (first on line {seen[key].line})", key
+            )
+        return key
+
+    def value(self, node: yaml.Node, field: str) -> Value:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise self.fail(node, f"the front matter has more than {MAX_NODES} values", field)
+        if node.tag not in _PLAIN_TAGS:
+            raise self.fail(
+                node, f"YAML tag {node.tag!r} is not allowed; expected plain text", field
+            )
+        if isinstance(node, yaml.ScalarNode):
+            return str(node.value)
+        if id(node) in self.active:
+            raise self.fail(node, "the value refers to itself", field)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.value(item, field) for item in node.value]
+            assert isinstance(node, yaml.MappingNode)
+            return {name: entry.value for name, entry in self.mapping_fields(node).items()}
+        finally:
+            self.active.discard(id(node))

@@ -1,0 +1,147 @@
+"""Which articles are published, and which feeds exist with which entries.
+
+Pure: the articles, the configuration and `now` go in; the groups come out,
+each with its entries newest first (ties by ascending id), at most the
+configured number.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from .errors import Problem, Severity
+from .model import Article, Config, Group, GroupKind, SiteConfig
+from .names import slugify
+from .urls import absolute
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Every feed to write, and what grouping found wrong."""
+
+    groups: tuple[Group, ...]
+    published: tuple[Article, ...]
+    problems: tuple[Problem, ...]
+
+
+def is_published(article: Article, now: datetime) -> bool:
+    """A draft is never published; a dated article is, from its `published` time on."""
+    return not article.draft and article.published <= now
+
+
+def unique_ids(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]:
+    """The articles with distinct ids; a later file repeating an id is an error naming both."""
+    first: dict[str, Article] = {}
+    problems = []
+    for article in sorted(articles, key=lambda item: item.path):
+        other = first.setdefault(article.id, article)
+        if other is not article:
+            problems.append(Problem(
+                article.path, f"id {article.id!r} is already the id of {other.path}; "
+                "expected every article to have its own id (set `id` or `slug`)", field="id",
+            ))  # fmt: skip
+    return list(first.values()), problems
+
+
+def newest_first(articles: Iterable[Article]) -> list[Article]:
+    """Newest `published` first; articles published at the same instant by ascending id."""
+    ordered = sorted(articles, key=lambda article: article.id)
+    ordered.sort(key=lambda article: article.published, reverse=True)
+    return ordered
+
+
+def page_url(site: SiteConfig, kind: GroupKind, slug: str) -> str:
+    """The web page a feed stands for: the site, a section's page or a topic's page."""
+    if kind is GroupKind.ALL:
+        return site.url
+    pattern = site.section_pattern if kind is GroupKind.SECTION else site.topic_pattern
+    return absolute(pattern.format(slug=quote(slug, safe="-")), site.url)
+
+
+def topic_url(site: SiteConfig, name: str) -> str:
+    """The web page of the topic called `name`."""
+    return page_url(site, GroupKind.TOPIC, slugify(name))
+
+
+def feed_id(site: SiteConfig, group: Group) -> str:
+    """A permanent id for a feed: a name-based UUID of the tag authority and the group.
+
+    Like entry ids, it does not change when the site moves to another address.
+    """
+    name = f"feedpub:{site.tag_authority}:{group.stem}"
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+
+
+def plan(articles: Sequence[Article], config: Config, now: datetime) -> Plan:
+    """Group the published articles into the feeds to write."""
+    site = config.site
+    distinct, problems = unique_ids(articles)
+    published = newest_first(article for article in distinct if is_published(article, now))
+
+    sections: dict[str, list[Article]] = defaultdict(list)
+    topics: dict[str, list[Article]] = defaultdict(list)
+    section_names: dict[str, Counter[str]] = defaultdict(Counter)
+    topic_names: dict[str, Counter[str]] = defaultdict(Counter)
+    for article in published:
+        slug = slugify(article.section)
+        sections[slug].append(article)
+        section_names[slug][article.section] += 1
+        for topic in article.topics:
+            slug = slugify(topic)
+            topics[slug].append(article)
+            topic_names[slug][topic] += 1
+
+    limit = config.feeds.max_entries
+    groups = [
+        Group(
+            GroupKind.ALL,
+            site.title,
+            "all",
+            "all",
+            site.url,
+            tuple(published[:limit]),
+            len(published),
+        )
+    ]
+    for kind, members, names in (
+        (GroupKind.SECTION, sections, section_names),
+        (GroupKind.TOPIC, topics, topic_names),
+    ):
+        for slug in sorted(members):
+            name = _preferred(names[slug])
+            if len(names[slug]) > 1:
+                problems.append(_merged(kind, slug, names[slug], members[slug]))
+            entries = members[slug]
+            groups.append(Group(
+                kind, name, slug, f"{kind.value}/{slug}", page_url(site, kind, slug),
+                tuple(entries[:limit]), len(entries),
+            ))  # fmt: skip
+    return Plan(tuple(groups), tuple(published), tuple(problems))
+
+
+def _preferred(names: Counter[str]) -> str:
+    """The spelling most articles use; ties go to the first in code-point order."""
+    return min(names, key=lambda name: (-names[name], name))
+
+
+def _merged(kind: GroupKind, slug: str, names: Counter[str], members: list[Article]) -> Problem:
+    label = "section" if kind is GroupKind.SECTION else "topic"
+    spellings = sorted(names)
+    where = {}
+    for article in sorted(members, key=lambda item: item.path):
+        for name in (article.section, *article.topics):
+            if name in names and name not in where:
+                where[name] = article.path
+    described = ", ".join(f"{name!r} ({where[name]})" for name in spellings)
+    return Problem(
+        where[spellings[0]],
+        f"{label} names {described} share the slug {slug!r} and make one feed, "
+        f"titled {_preferred(names)!r}",
+        field="section" if kind is GroupKind.SECTION else "topics",
+        severity=Severity.WARNING,
+    )

@@ -1,0 +1,128 @@
+"""The data feedpub works on: frozen, typed, and free of I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """An author: a name, with an e-mail address and a web page where known."""
+
+    name: str
+    email: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """The publication: `[site]` in feedpub.toml, with every default filled in."""
+
+    title: str
+    description: str
+    url: str
+    language: str
+    timezone: tzinfo
+    timezone_name: str
+    tag_authority: str
+    link_pattern: str
+    section_pattern: str
+    topic_pattern: str
+    feeds_url: str
+    author: Person
+    rights: str | None = None
+    icon: str | None = None
+    logo: str | None = None
+
+
+class ContentMode(Enum):
+    """Whether entries carry the whole article or only its summary."""
+
+    FULL = "full"
+    SUMMARY = "summary"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedsConfig:
+    """`[feeds]` in feedpub.toml."""
+
+    max_entries: int = 50
+    content: ContentMode = ContentMode.FULL
+    summary_length: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration; built once by :mod:`feedpub.config`, never mutated."""
+
+    site: SiteConfig
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An article's lead image, its address already absolute."""
+
+    url: str
+    caption: str | None = None
+    credit: str | None = None
+    type: str | None = None
+    length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article as the feeds need it: front matter resolved, body still Markdown.
+
+    The body is rendered to HTML only for the articles that appear in some
+    feed (see :mod:`feedpub.content`), so that a large archive costs only the
+    price of reading its front matter.
+    """
+
+    path: str
+    id: str
+    slug: str
+    title: str
+    section: str
+    topics: tuple[str, ...]
+    published: datetime
+    updated: datetime
+    url: str
+    authors: tuple[Person, ...]
+    body: str
+    subtitle: str | None = None
+    image: Image | None = None
+    draft: bool = False
+
+
+class GroupKind(Enum):
+    """The three kinds of feed: everything, one section, one topic."""
+
+    ALL = "all"
+    SECTION = "sections"
+    TOPIC = "topics"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One feed's worth of articles: the pair of documents `<stem>.atom` and `<stem>.rss`."""
+
+    kind: GroupKind
+    name: str
+    slug: str
+    stem: str
+    page_url: str
+    entries: tuple[Article, ...]
+    total: int
+
+    @property
+    def atom_path(self) -> str:
+        """Path of the Atom document, relative to the output folder."""
+        return f"{self.stem}.atom"
+
+    @property
+    def rss_path(self) -> str:
+        """Path of the RSS document, relative to the output folder."""
+        return f"{self.stem}.rss"

@@ -1,0 +1,319 @@
+"""One article file's bytes → an :class:`~feedpub.model.Article`, or the problems that keep it out.
+
+Pure: the caller reads the file; the configuration supplies the site's time
+zone, address patterns and default author.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, time, tzinfo
+from pathlib import PurePosixPath
+
+from dateutil import parser as dateparser
+
+from .errors import ArticleError, Problem, Severity
+from .frontmatter import Field, Value, decode, split
+from .model import Article, Config, Image, Person
+from .names import has_slug, slugify, tag_uri
+from .urls import absolute
+
+KNOWN_KEYS = (
+    "title", "section", "topics", "published", "updated", "subtitle",
+    "author", "image", "id", "slug", "url", "draft",
+)  # fmt: skip
+IMAGE_KEYS = ("url", "caption", "credit", "type", "length")
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+\Z")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*\Z")
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
+# Image types by file extension: a fixed table, so that a build does not
+# depend on the machine's mime.types.
+_IMAGE_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
+    ".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml",
+}  # fmt: skip
+# Two defaults that differ in year, month and day: a text that leaves any of
+# them out parses to two different days and is refused as incomplete (a time
+# left out is midnight).
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """The outcome of parsing one file: the article when it can be published, and every problem."""
+
+    article: Article | None
+    problems: tuple[Problem, ...]
+
+
+def parse_article(raw: bytes, path: str, config: Config) -> Parsed:
+    """Parse one article file. Never raises for a mistake in the file: it becomes a Problem."""
+    try:
+        document = split(decode(raw, path), path)
+    except ArticleError as error:
+        return Parsed(None, (error.problem,))
+    reader = _Fields(path, document.fields)
+    article = _article(reader, document.body, PurePosixPath(path).stem, config)
+    problems = (*document.problems, *reader.problems)
+    if any(problem.severity is Severity.ERROR for problem in problems):
+        article = None
+    return Parsed(article, problems)
+
+
+class _Fields:
+    """Typed access to front matter fields; every mistake becomes a located problem."""
+
+    def __init__(self, path: str, fields: dict[str, Field]) -> None:
+        self.path = path
+        self.fields = fields
+        self.problems: list[Problem] = []
+
+    def line(self, key: str) -> int | None:
+        field = self.fields.get(key)
+        return field.line if field else None
+
+    def note(self, key: str, message: str) -> None:
+        """Record an error and carry on, so one run reports every problem."""
+        self.problems.append(Problem(self.path, message, line=self.line(key), field=key))
+
+    def text(self, key: str, *, required: bool = False) -> str | None:
+        field = self.fields.get(key)
+        if field is None:
+            if required:
+                self.note(key, "is required and missing")
+            return None
+        value = field.value
+        if not isinstance(value, str):
+            self.note(key, f"expected text, got {_kind(value)}")
+            return None
+        value = " ".join(value.split())
+        if not value:
+            if required:
+                self.note(key, "expected text, got nothing")
+            return None
+        return value
+
+
+def _kind(value: Value) -> str:
+    return (
+        "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "text"
+    )
+
+
+def _article(fields: _Fields, body: str, stem: str, config: Config) -> Article | None:
+    """The article, or None when a required field is missing (its problem is recorded)."""
+    site = config.site
+    for key, field in fields.fields.items():
+        if key not in KNOWN_KEYS:
+            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            fields.problems.append(Problem(
+                fields.path, f"unknown key {key!r} is ignored{hint}",
+                line=field.line, field=key, severity=Severity.WARNING,
+            ))  # fmt: skip
+
+    title = fields.text("title", required=True)
+    section = fields.text("section", required=True)
+    if section is not None and not has_slug(section):
+        fields.note("section", f"{section!r} has no letter or digit to name its feed by")
+    topics = _topics(fields)
+    published = _date(fields, "published", site.timezone, required=True)
+    updated = _date(fields, "updated", site.timezone)
+    if published and updated and updated < published:
+        fields.note(
+            "updated",
+            f"{updated.isoformat()} is before published ({published.isoformat()}); "
+            "expected the same time or later",
+        )
+    subtitle = fields.text("subtitle")
+    authors = _authors(fields, site.author)
+    draft = _flag(fields, "draft")
+
+    slug_text = fields.text("slug")
+    slug = slugify(slug_text if slug_text is not None else stem)
+    if not slug:
+        where = "slug" if slug_text is not None else "file name"
+        fields.note("slug", f"the {where} has no letter or digit to make a slug of")
+
+    if title is None or section is None or published is None or not slug:
+        return None
+    given_id = fields.text("id")
+    if given_id is not None and not _IRI.match(given_id):
+        fields.note(
+            "id", f"expected an absolute IRI such as 'tag:…' or 'urn:uuid:…', got {given_id!r}"
+        )
+    entry_id = given_id or tag_uri(site.tag_authority, published.date(), slug)
+
+    given_url = fields.text("url")
+    if given_url is not None:
+        url = absolute(given_url, site.url)
+    else:
+        url = absolute(
+            site.link_pattern.format(
+                year=f"{published.year:04d}", month=f"{published.month:02d}",
+                day=f"{published.day:02d}", slug=slug,
+            ),
+            site.url,
+        )  # fmt: skip
+    return Article(
+        path=fields.path,
+        id=entry_id,
+        slug=slug,
+        title=title,
+        section=section,
+        topics=topics,
+        published=published,
+        updated=updated or published,
+        url=url,
+        authors=authors,
+        body=body,
+        subtitle=subtitle,
+        image=_image(fields, site.url),
+        draft=draft,
+    )
+
+
+def _topics(fields: _Fields) -> tuple[str, ...]:
+    field = fields.fields.get("topics")
+    if field is None:
+        return ()
+    value = field.value
+    names: list[str] = []
+    if isinstance(value, str):
+        names = value.split(",")
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        names = [item for item in value if isinstance(item, str)]
+    else:
+        fields.note("topics", "expected a list of topic names or one comma-separated text")
+        return ()
+    topics: list[str] = []
+    seen: set[str] = set()
+    for written in names:
+        name = " ".join(written.split())
+        if not name:
+            continue
+        if not has_slug(name):
+            fields.note("topics", f"topic {name!r} has no letter or digit to name its feed by")
+            continue
+        if slugify(name) not in seen:
+            seen.add(slugify(name))
+            topics.append(name)
+    return tuple(topics)
+
+
+def parse_date(text: str, zone: tzinfo) -> datetime:
+    """A date or date-time as dateutil reads it; naive values are placed in `zone`.
+
+    Raises ValueError with a message saying what was wrong.
+    """
+    text = text.strip()
+    if _DATE_ONLY.match(text):
+        return datetime.combine(datetime.strptime(text, "%Y-%m-%d").date(), time(), zone)
+    results = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for default in _DEFAULTS:
+            try:
+                results.append(dateparser.parse(text, default=default))
+            except dateparser.UnknownTimezoneWarning:
+                raise ValueError(
+                    "names a time zone that is not known; give an offset such as -04:00"
+                ) from None
+            except (ValueError, OverflowError):
+                raise ValueError("is not a date") from None
+    first, second = results
+    if first.date() != second.date():
+        raise ValueError("is not a complete date (a year, a month and a day are needed)")
+    value = first
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=zone)
+    return value.replace(microsecond=0)
+
+
+def _date(fields: _Fields, key: str, zone: tzinfo, *, required: bool = False) -> datetime | None:
+    text = fields.text(key, required=required)
+    if text is None:
+        return None
+    try:
+        return parse_date(text, zone)
+    except ValueError as error:
+        fields.note(key, f"{text!r} {error}; expected e.g. 2021-03-30 or 2021-03-30T09:15:00-04:00")
+        return None
+
+
+def _authors(fields: _Fields, default: Person) -> tuple[Person, ...]:
+    field = fields.fields.get("author")
+    if field is None:
+        return (default,)
+    value = field.value
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        fields.note("author", "expected a name or a list of names")
+        return (default,)
+    people = tuple(Person(" ".join(str(name).split())) for name in names if str(name).strip())
+    return people or (default,)
+
+
+def _flag(fields: _Fields, key: str) -> bool:
+    text = fields.text(key)
+    if text is None:
+        return False
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() not in _FALSE:
+        fields.note(key, f"expected true or false, got {text!r}")
+    return False
+
+
+def _image(fields: _Fields, base: str) -> Image | None:
+    field = fields.fields.get("image")
+    if field is None:
+        return None
+    value = field.value
+    if isinstance(value, str):
+        value = {"url": value}
+    if not isinstance(value, dict):
+        fields.note("image", "expected a mapping with url, caption, credit, type and length")
+        return None
+    for key in value:
+        if key not in IMAGE_KEYS:
+            close = difflib.get_close_matches(key, IMAGE_KEYS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            fields.problems.append(Problem(
+                fields.path, f"unknown key {key!r} is ignored{hint}",
+                line=field.line, field=f"image.{key}", severity=Severity.WARNING,
+            ))  # fmt: skip
+    parts: dict[str, str] = {}
+    for key in IMAGE_KEYS:
+        item = value.get(key)
+        if item is None:
+            continue
+        if not isinstance(item, str):
+            fields.note("image", f"image.{key}: expected text, got {_kind(item)}")
+            return None
+        if " ".join(item.split()):
+            parts[key] = " ".join(item.split())
+    if "url" not in parts:
+        fields.note("image", "image.url is required when an image is given")
+        return None
+    url = absolute(parts["url"], base)
+    media_type = parts.get("type") or _IMAGE_TYPES.get(
+        PurePosixPath(url.split("?")[0]).suffix.lower()
+    )
+    if media_type is not None and not _MEDIA_TYPE.match(media_type):
+        fields.note(
+            "image", f"image.type: expected a media type such as image/jpeg, got {media_type!r}"
+        )
+        return None
+    length = None
+    if "length" in parts:
+        if not parts["length"].isdigit() or not parts["length"].isascii():
+            fields.note("image", f"image.length: expected a size in bytes, got {parts['length']!r}")
+            return None
+        length = int(parts["length"])
+    return Image(url, parts.get("caption"), parts.get("credit"), media_type, length)
