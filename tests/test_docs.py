@@ -29,7 +29,7 @@ def test_every_configuration_key_is_in_the_readme() -> None:
     """Each key the configuration accepts is documented."""
     from feedpub import config
 
-    for key in (*config._SITE_KEYS, *config._AUTHOR_KEYS, *config._FEEDS_KEYS):
+    for key in (*config._SITE_KEYS, *config._AUTHOR_KEYS, *config._FEEDS_KEYS, *config._BUILD_KEYS):
         assert re.search(rf"\b{key}\b", README), key
 
 

@@ -6,7 +6,7 @@ command line, which decides what to print and which exit code to use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -14,10 +14,13 @@ from pathlib import Path
 from .content import Content, render_content
 from .errors import Problem, Severity
 from .group import Plan, plan
-from .load import load_articles
+from .load import Progress, load_articles
 from .model import Config, Group
 from .render import render_atom, render_rss
-from .write import Written, differs, stale, write_documents
+from .state import State, in_feeds, keep_last_good
+from .write import differs, locked, read_state, stale, write_documents
+
+DEFAULT_WAIT = 60.0
 
 
 class Mode(Enum):
@@ -40,7 +43,7 @@ class Report:
     written: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    out_of_date: tuple[str, ...] = field(default=())
+    out_of_date: tuple[str, ...] = ()
     held_back: bool = False
 
     @property
@@ -53,7 +56,7 @@ class Report:
 
     @property
     def skipped(self) -> int:
-        """Files read that did not become an article in any feed for an error."""
+        """Files that did not become an article, for an error."""
         return len({problem.path for problem in self.errors})
 
 
@@ -79,25 +82,42 @@ def build(
     *,
     mode: Mode = Mode.WRITE,
     strict: bool = False,
+    wait: float = DEFAULT_WAIT,
+    progress: Progress | None = None,
 ) -> Report:
     """Build the feeds of the articles under `articles` into `out`, as of `now`."""
-    loaded = load_articles(articles, config)
-    feeds = plan(loaded.articles, config, now)
-    problems = _ordered((*loaded.problems, *feeds.problems))
+    if mode is Mode.WRITE:
+        with locked(out, wait):
+            return _build(articles, out, config, now, mode=mode, strict=strict, progress=progress)
+    return _build(articles, out, config, now, mode=mode, strict=strict, progress=progress)
+
+
+def _build(
+    articles: Path, out: Path, config: Config, now: datetime, *, mode: Mode, strict: bool,
+    progress: Progress | None,
+) -> Report:  # fmt: skip
+    loaded = load_articles(
+        articles, config, max_bytes=config.build.max_article_bytes, progress=progress
+    )
+    previous = read_state(out) if mode is not Mode.VALIDATE else State()
+    kept, notes = keep_last_good(previous, loaded.broken)
+    feeds = plan([*loaded.articles, *kept], config, now, preferred=previous.articles.keys())
+    problems = _ordered((*loaded.problems, *notes, *feeds.problems))
     report = Report(
         problems=problems, files=loaded.files, articles=len(loaded.articles),
         published=len(feeds.published), groups=feeds.groups,
     )  # fmt: skip
     if mode is Mode.VALIDATE:
         return report
-    held_back = strict and any(problem.severity is Severity.ERROR for problem in problems)
-    if held_back:
+    if strict and report.errors:
         return replace(report, held_back=True)
     documents = render_documents(config, feeds)
     if mode is Mode.CHECK:
         changed = [name for name, data in sorted(documents.items()) if differs(out / name, data)]
-        return replace(report, out_of_date=(*changed, *stale(out, documents)))
-    written: Written = write_documents(out, documents)
+        return replace(report, out_of_date=(*changed, *stale(out, previous, documents)))
+    in_any_feed = (article for group in feeds.groups for article in group.entries)
+    state = State(tuple(documents), in_feeds(in_any_feed))
+    written = write_documents(out, documents, previous, state)
     return replace(
         report, written=written.written, unchanged=written.unchanged, removed=written.removed
     )

@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands, so `feedpub --help` starts fast.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
     from .build import Report
     from .model import Config
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+PROGRESS_FROM = 500  # files: fewer load too fast for a progress bar to help
 DEFAULT_CONFIG = "feedpub.toml"
 
 _articles_option = click.option(
@@ -61,6 +63,11 @@ def main() -> None:
     "--check", "check_only", is_flag=True,
     help="Write nothing; exit 1 if the feeds on disk differ from what a build would write.",
 )  # fmt: skip
+@click.option(
+    "--wait", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+    help="How long to wait for another build writing to the same folder before giving up "
+    f"(exit {EXIT_LOCKED}).",
+)  # fmt: skip
 @_quiet_option
 @click.option("-v", "--verbose", is_flag=True, help="Also list every document written or removed.")
 def build(
@@ -70,6 +77,7 @@ def build(
     now_text: str | None,
     strict: bool,
     check_only: bool,
+    wait: float,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -80,7 +88,8 @@ def build(
     config = _config(config_path)
     report = _run(lambda: run(
         articles, out, config, _now(now_text, config), strict=strict,
-        mode=Mode.CHECK if check_only else Mode.WRITE,
+        mode=Mode.CHECK if check_only else Mode.WRITE, wait=wait,
+        progress=None if quiet else _progress,
     ))  # fmt: skip
     _print_problems(report, quiet)
     if verbose:
@@ -183,12 +192,23 @@ def _now(text: str | None, config: Config) -> datetime:
         _fail(f"--now: {text!r} {error}; expected e.g. 2021-03-30T09:15:00-04:00")
 
 
-def _run(action: object) -> Report:
-    from .errors import FeedpubError
+def _progress(paths: list[Path]) -> Iterator[Path]:
+    """A progress bar over a long list of files, when a person is watching stderr."""
+    if len(paths) < PROGRESS_FROM or not sys.stderr.isatty():
+        yield from paths
+        return
+    with click.progressbar(paths, label="Reading articles", file=sys.stderr) as bar:
+        yield from bar
 
-    assert callable(action)
+
+def _run(action: Callable[[], Report]) -> Report:
+    from .errors import FeedpubError, LockedError
+
     try:
         report: Report = action()
+    except LockedError as error:
+        click.echo(f"feedpub: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
     except FeedpubError as error:
         _fail(str(error))
     except OSError as error:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
-from .model import Config, ContentMode, FeedsConfig, Person, SiteConfig
+from .model import BuildConfig, Config, ContentMode, FeedsConfig, Person, SiteConfig
 from .urls import absolute, is_absolute_http, with_slash
 
 DEFAULT_URL = "https://example.org/"
@@ -27,6 +27,7 @@ _SITE_KEYS = {
 }  # fmt: skip
 _AUTHOR_KEYS = {"name", "email", "uri"}
 _FEEDS_KEYS = {"max_entries", "content", "summary_length"}
+_BUILD_KEYS = {"max_article_bytes"}
 
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*\Z")
 _DNS_NAME = re.compile(
@@ -107,8 +108,16 @@ def load_config(text: str, source: str = "feedpub.toml") -> Config:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
     root = _Reader(text, source, document, "")
-    root.reject_unknown({"site", "feeds"})
-    return Config(site=_site(root.sub_table("site")), feeds=_feeds(root.sub_table("feeds")))
+    root.reject_unknown({"site", "feeds", "build"})
+    build = root.sub_table("build")
+    build.reject_unknown(_BUILD_KEYS)
+    return Config(
+        site=_site(root.sub_table("site")),
+        feeds=_feeds(root.sub_table("feeds")),
+        build=BuildConfig(
+            max_article_bytes=build.integer("max_article_bytes", 4 * 1024 * 1024, minimum=1024)
+        ),
+    )
 
 
 def default_config() -> Config:

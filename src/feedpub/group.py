@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -34,11 +34,17 @@ def is_published(article: Article, now: datetime) -> bool:
     return not article.draft and article.published <= now
 
 
-def unique_ids(articles: Sequence[Article]) -> tuple[list[Article], list[Problem]]:
-    """The articles with distinct ids; a later file repeating an id is an error naming both."""
+def unique_ids(
+    articles: Sequence[Article], preferred: Collection[str] = ()
+) -> tuple[list[Article], list[Problem]]:
+    """The articles with distinct ids; a later file repeating an id is an error naming both.
+
+    An article already in the feeds (its source in `preferred`) keeps its id
+    against a newcomer; otherwise the first file by path does.
+    """
     first: dict[str, Article] = {}
     problems = []
-    for article in sorted(articles, key=lambda item: item.path):
+    for article in sorted(articles, key=lambda item: (item.source not in preferred, item.path)):
         other = first.setdefault(article.id, article)
         if other is not article:
             problems.append(Problem(
@@ -77,10 +83,12 @@ def feed_id(site: SiteConfig, group: Group) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 
-def plan(articles: Sequence[Article], config: Config, now: datetime) -> Plan:
+def plan(
+    articles: Sequence[Article], config: Config, now: datetime, preferred: Collection[str] = ()
+) -> Plan:
     """Group the published articles into the feeds to write."""
     site = config.site
-    distinct, problems = unique_ids(articles)
+    distinct, problems = unique_ids(articles, preferred)
     published = newest_first(article for article in distinct if is_published(article, now))
 
     sections: dict[str, list[Article]] = defaultdict(list)

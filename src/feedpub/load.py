@@ -6,24 +6,29 @@ The only module besides :mod:`feedpub.write` that touches the file system.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Problem, UsageError
 from .model import Article, Config
-from .parse import parse_article
+from .parse import Parsed, parse_article
 
 MAX_ARTICLE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """Every article that parsed, every problem found, and how many files were read."""
+    """Every article that parsed, every problem found, and the files that failed.
+
+    `broken` maps the key (path relative to the articles folder) of each file
+    that exists but gave no article, for an error, to its name in messages.
+    """
 
     articles: tuple[Article, ...]
     problems: tuple[Problem, ...]
     files: int
+    broken: dict[str, str] = field(default_factory=dict)
 
 
 def article_files(root: Path) -> Iterator[Path]:
@@ -56,29 +61,42 @@ def article_files(root: Path) -> Iterator[Path]:
     yield from walk(root)
 
 
-def load_articles(root: Path, config: Config, max_bytes: int = MAX_ARTICLE_BYTES) -> Loaded:
-    """Read and parse every article under `root`."""
+Progress = Callable[[list[Path]], Iterable[Path]]
+
+
+def load_articles(
+    root: Path,
+    config: Config,
+    *,
+    max_bytes: int = MAX_ARTICLE_BYTES,
+    progress: Progress | None = None,
+) -> Loaded:
+    """Read and parse every article under `root`; `progress` may wrap the list of files."""
     if not root.is_dir():
         raise UsageError(f"{root}: the articles folder does not exist")
     articles: list[Article] = []
     problems: list[Problem] = []
-    files = 0
-    for path in article_files(root):
-        files += 1
+    broken: dict[str, str] = {}
+    paths = list(article_files(root))
+    for path in progress(paths) if progress else paths:
         name = str(path)
-        try:
-            size = path.stat().st_size
-            if size > max_bytes:
-                problems.append(
-                    Problem(name, f"the file is {size} bytes; expected at most {max_bytes}")
-                )
-                continue
-            raw = path.read_bytes()
-        except OSError as error:
-            problems.append(Problem(name, f"cannot be read: {error.strerror}"))
-            continue
-        parsed = parse_article(raw, name, config)
+        key = path.relative_to(root).as_posix()
+        parsed = _read(path, name, key, config, max_bytes)
         problems.extend(parsed.problems)
-        if parsed.article is not None:
+        if parsed.article is None:
+            broken[key] = name
+        else:
             articles.append(parsed.article)
-    return Loaded(tuple(articles), tuple(problems), files)
+    return Loaded(tuple(articles), tuple(problems), len(paths), broken)
+
+
+def _read(path: Path, name: str, key: str, config: Config, max_bytes: int) -> Parsed:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            message = f"the file is {size} bytes; expected at most {max_bytes} (max_article_bytes)"
+            return Parsed(None, (Problem(name, message),))
+        raw = path.read_bytes()
+    except OSError as error:
+        return Parsed(None, (Problem(name, f"cannot be read: {error.strerror}"),))
+    return parse_article(raw, name, config, key)

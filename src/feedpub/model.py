@@ -54,11 +54,19 @@ class FeedsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class BuildConfig:
+    """`[build]` in feedpub.toml: limits that keep a hostile file from hurting the build."""
+
+    max_article_bytes: int = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """The whole configuration; built once by :mod:`feedpub.config`, never mutated."""
 
     site: SiteConfig
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
+    build: BuildConfig = field(default_factory=BuildConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +103,7 @@ class Article:
     subtitle: str | None = None
     image: Image | None = None
     draft: bool = False
+    source: str = ""  # the file's path relative to the articles folder: its key in the build state
 
 
 class GroupKind(Enum):

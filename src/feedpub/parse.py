@@ -51,14 +51,18 @@ class Parsed:
     problems: tuple[Problem, ...]
 
 
-def parse_article(raw: bytes, path: str, config: Config) -> Parsed:
-    """Parse one article file. Never raises for a mistake in the file: it becomes a Problem."""
+def parse_article(raw: bytes, path: str, config: Config, source: str = "") -> Parsed:
+    """Parse one article file. Never raises for a mistake in the file: it becomes a Problem.
+
+    `path` names the file in messages; `source` is its path relative to the
+    articles folder (the article's key between builds).
+    """
     try:
         document = split(decode(raw, path), path)
     except ArticleError as error:
         return Parsed(None, (error.problem,))
     reader = _Fields(path, document.fields)
-    article = _article(reader, document.body, PurePosixPath(path).stem, config)
+    article = _article(reader, document.body, PurePosixPath(path).stem, config, source or path)
     problems = (*document.problems, *reader.problems)
     if any(problem.severity is Severity.ERROR for problem in problems):
         article = None
@@ -105,7 +109,7 @@ def _kind(value: Value) -> str:
     )
 
 
-def _article(fields: _Fields, body: str, stem: str, config: Config) -> Article | None:
+def _article(fields: _Fields, body: str, stem: str, config: Config, source: str) -> Article | None:
     """The article, or None when a required field is missing (its problem is recorded)."""
     site = config.site
     for key, field in fields.fields.items():
@@ -175,6 +179,7 @@ def _article(fields: _Fields, body: str, stem: str, config: Config) -> Article |
         subtitle=subtitle,
         image=_image(fields, site.url),
         draft=draft,
+        source=source,
     )
 
 

@@ -1,24 +1,31 @@
-"""Documents → files: only what changed is written, and always atomically.
+"""Documents → files: only what changed is written, always atomically, one build at a time.
 
 A document whose bytes equal the file on disk is left alone, so its
 modification time (and the ETag a web server derives from it) stays the
 same. A changed document goes to a temporary file in the same folder, is
-flushed to disk and renamed over the old one: a reader sees the old file or
-the new one, never a mix. A manifest in the output folder lists the files
-feedpub wrote, so that the feeds of groups that no longer exist are removed,
-and nothing else ever is.
+flushed to disk and renamed over the old one: a reader, or a build killed at
+any moment, leaves the old file or the new one, never a mix. The build state
+in the output folder lists the files feedpub wrote, so that the feeds of
+groups that no longer exist are removed, and nothing else ever is.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import fcntl
 import os
+import re
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-MANIFEST = ".feedpub-manifest.json"
+from .errors import LockedError
+from .state import STATE_FILE, State, decode, encode
+
+LOCK_FILE = ".feedpub.lock"
+_TEMPORARY = re.compile(r"\..+\.(atom|rss|json)\.[A-Za-z0-9_]{8}\.tmp\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +43,7 @@ def differs(path: Path, data: bytes) -> bool:
         if path.stat().st_size != len(data):
             return True
         return path.read_bytes() != data
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return True
 
 
@@ -56,24 +63,56 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def read_manifest(out: Path) -> list[str]:
-    """The files the previous build wrote, relative to `out`; empty when unknown."""
+@contextlib.contextmanager
+def locked(out: Path, wait: float) -> Iterator[None]:
+    """Hold the output folder's lock, waiting up to `wait` seconds for another build.
+
+    The lock file stays (removing it would let a third build lock a file
+    the second no longer sees), unless this build made the folder and wrote
+    nothing else into it.
+    """
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / LOCK_FILE, "a+b") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockedError(
+                        f"{out}: another feedpub build is writing here; "
+                        f"gave up after waiting {wait:g} s (see --wait)"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            if created and [entry.name for entry in os.scandir(out)] == [LOCK_FILE]:
+                (out / LOCK_FILE).unlink()
+                out.rmdir()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_state(out: Path) -> State:
+    """The state the previous build left in `out`; empty when there is none."""
     try:
-        names = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
+        return decode((out / STATE_FILE).read_bytes())
+    except OSError:
+        return State()
 
 
-def stale(out: Path, documents: Mapping[str, bytes]) -> list[str]:
+def stale(out: Path, previous: State, documents: Mapping[str, bytes]) -> list[str]:
     """Files the previous build wrote that this one would not."""
-    return sorted(
-        name for name in read_manifest(out) if name not in documents and _inside(out, name)
-    )
+    return sorted(name for name in previous.files if name not in documents and _inside(out, name))
 
 
-def write_documents(out: Path, documents: Mapping[str, bytes]) -> Written:
-    """Write every changed document, remove stale ones, and record what is now feedpub's."""
+def write_documents(
+    out: Path, documents: Mapping[str, bytes], previous: State, state: State
+) -> Written:
+    """Write every changed document, remove stale ones, and save the new state. Hold the lock."""
+    _remove_leftovers(out)
     written, unchanged = [], []
     for name in sorted(documents):
         path = out / name
@@ -82,18 +121,27 @@ def write_documents(out: Path, documents: Mapping[str, bytes]) -> Written:
             written.append(name)
         else:
             unchanged.append(name)
-    removed = stale(out, documents)
+    removed = stale(out, previous, documents)
     for name in removed:
         (out / name).unlink(missing_ok=True)
         _remove_empty_parents(out, out / name)
-    manifest = (json.dumps(sorted(documents), ensure_ascii=False, indent=0) + "\n").encode()
-    if differs(out / MANIFEST, manifest):
-        atomic_write(out / MANIFEST, manifest)
+    data = encode(state)
+    if differs(out / STATE_FILE, data):
+        atomic_write(out / STATE_FILE, data)
     return Written(tuple(written), tuple(unchanged), tuple(removed))
 
 
+def _remove_leftovers(out: Path) -> None:
+    """Temporary files a killed build left behind (only feedpub's own pattern)."""
+    for folder in (out, out / "sections", out / "topics"):
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                if entry.is_file(follow_symlinks=False) and _TEMPORARY.match(entry.name):
+                    Path(entry.path).unlink(missing_ok=True)
+
+
 def _inside(out: Path, name: str) -> bool:
-    """True for a relative name that stays inside `out` (a tampered manifest cannot reach out)."""
+    """True for a relative name that stays inside `out` (a tampered state cannot reach out)."""
     return not os.path.isabs(name) and ".." not in Path(name).parts
 
 
