@@ -34,8 +34,9 @@ class Loaded:
 def article_files(root: Path) -> Iterator[Path]:
     """Every `*.md` file under `root`, in a stable order, skipping names that start with `.` or `_`.
 
-    Symbolic links are followed only when they stay inside `root`, and a
-    folder is never entered twice, so a link loop ends.
+    Symbolic links are followed only when they stay inside `root`; a folder
+    is never entered twice, so a link loop ends; and a file reached twice
+    (through a link) is read once.
     """
     real_root = root.resolve()
     seen: set[tuple[int, int]] = set()
@@ -56,7 +57,10 @@ def article_files(root: Path) -> Iterator[Path]:
             if entry.is_dir():
                 yield from walk(path)
             elif entry.name.endswith(".md") and entry.is_file():
-                yield path
+                info = entry.stat()
+                if (info.st_dev, info.st_ino) not in seen:
+                    seen.add((info.st_dev, info.st_ino))
+                    yield path
 
     yield from walk(root)
 

@@ -17,7 +17,7 @@ from .errors import Problem, Severity
 from .model import Article, Image, Person
 
 STATE_FILE = ".feedpub-state.json"
-FORMAT = 1
+FORMAT = 1  # raise when the record changes: an old state then reads as empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,7 @@ def in_feeds(articles: Iterable[Article]) -> dict[str, Article]:
 def _record(article: Article) -> dict[str, Any]:
     image = article.image
     return {
-        "path": article.path, "id": article.id, "slug": article.slug, "title": article.title,
+        "id": article.id, "slug": article.slug, "title": article.title,
         "section": article.section, "topics": list(article.topics),
         "published": article.published.isoformat(), "updated": article.updated.isoformat(),
         "url": article.url, "body": article.body, "subtitle": article.subtitle,
@@ -93,7 +93,7 @@ def _record(article: Article) -> dict[str, Any]:
 def _article(record: dict[str, Any]) -> Article:
     image = record["image"]
     return Article(
-        path=record["path"], id=record["id"], slug=record["slug"], title=record["title"],
+        path=record["source"], id=record["id"], slug=record["slug"], title=record["title"],
         section=record["section"], topics=tuple(record["topics"]),
         published=datetime.fromisoformat(record["published"]),
         updated=datetime.fromisoformat(record["updated"]),
