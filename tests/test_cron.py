@@ -134,7 +134,7 @@ def test_a_broken_article_keeps_its_last_good_version(tmp_path: Path) -> None:
     for _ in range(2):
         result = build_site(articles, out)
         assert result.exit_code == 1
-        assert f"{path}:4: error: front matter is not valid YAML" in result.output
+        assert f"{path}:3: error: section: front matter is not valid YAML" in result.output
         assert f"{path}: warning: its last good version stays in the feeds" in result.output
         titles = {entry.title for entry in read_feed(out / "sections/business.atom").entries}
         assert titles == {"Article 1 (first)"}

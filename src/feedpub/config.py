@@ -48,7 +48,7 @@ class _Reader:
 
     def fail(self, key: str, message: str) -> ConfigError:
         dotted = f"{self.prefix}.{key}" if self.prefix else key
-        line = _line_of(self.text, key)
+        line = _line_of(self.text, dotted)
         where = f"{self.source}:{line}" if line else self.source
         return ConfigError(f"{where}: {dotted}: {message}")
 
@@ -94,11 +94,37 @@ def _kind(value: object) -> str:
     }.get(type(value), f"a {type(value).__name__}")  # fmt: skip
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """The line on which `key` is first set or opened as a table, for messages."""
-    pattern = re.compile(rf"^\s*(\[+\s*)?([\w.\"-]*\.)?\"?{re.escape(key)}\"?\s*(=|\])", re.M)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+_HEADER = re.compile(r"[ \t]*\[+[ \t]*([^\]]+?)[ \t]*\]")
+_ASSIGNMENT = re.compile(r"[ \t]*([\w.\"' \t-]+?)[ \t]*=")
+
+
+def _dotted(name: str) -> str:
+    return ".".join(part.strip().strip("\"'") for part in name.split("."))
+
+
+def _line_of(text: str, dotted: str) -> int | None:
+    """The line on which the key `dotted` (e.g. ``site.author.name``) is set or opened.
+
+    When the key itself is not written (an inline table), the line of the
+    nearest enclosing key that is.
+    """
+    table = ""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _dotted(header.group(1))
+            lines.setdefault(table, number)
+            continue
+        assignment = _ASSIGNMENT.match(line)
+        if assignment:
+            key = _dotted(assignment.group(1))
+            lines.setdefault(f"{table}.{key}" if table else key, number)
+    while dotted:
+        if dotted in lines:
+            return lines[dotted]
+        dotted = dotted.rpartition(".")[0]
+    return None
 
 
 def load_config(text: str, source: str = "feedpub.toml") -> Config:

@@ -11,7 +11,7 @@ with the line they are on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 import yaml
@@ -29,6 +29,11 @@ except AttributeError:  # PyYAML built without libyaml
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FENCE = re.compile(r"^---[ \t]*$", re.M)
 _CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$", re.M)
+_KEY_LINE = re.compile(r"\s*([A-Za-z_][\w-]*)\s*:")
+_QUOTING = (
+    "expected one 'key: value' per line; quote a value that holds ': ' or starts with "
+    "one of * & ! [ { | > @ %"
+)
 _PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 MAX_NODES = 10_000
 
@@ -37,10 +42,11 @@ Value: TypeAlias = "str | list[Value] | dict[str, Value]"
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One front matter value and the line of the file it was written on."""
+    """One front matter value, the line it was written on, and the lines of its own keys."""
 
     value: Value
     line: int
+    lines: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ class Document:
 
 def decode(raw: bytes, path: str) -> str:
     """UTF-8 bytes (with or without a byte-order mark) → text with LF line ends."""
-    if not raw.strip():
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
         raise ArticleError(Problem(path, "the file is empty; expected front matter and a body"))
     try:
         text = raw.decode("utf-8-sig")
@@ -69,7 +75,8 @@ def decode(raw: bytes, path: str) -> str:
                 line=line,
             )
         ) from None
-    if "\x00" in text[:8192] and text.count("\x00") > len(text) // 100:
+    sample = text[:8192]
+    if sample.count("\x00") > max(16, len(sample) // 100):
         raise ArticleError(Problem(path, "binary data (NUL bytes); expected a UTF-8 text file"))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -114,11 +121,20 @@ def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:
     try:
         node = yaml.compose(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        # The context (e.g. "while parsing a flow sequence") marks where the
+        # broken value starts, which is the line and field a person must fix.
+        mark = error.context_mark or error.problem_mark
         line = first_line + mark.line if mark else None
-        what = error.problem or error.context or "invalid YAML"
+        key = None
+        if mark is not None:
+            lines = yaml_text.split("\n")
+            match = _KEY_LINE.match(lines[mark.line]) if mark.line < len(lines) else None
+            key = match.group(1) if match else None
+        what = ", ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
         raise ArticleError(
-            Problem(path, f"front matter is not valid YAML: {what}", line=line)
+            Problem(
+                path, f"front matter is not valid YAML: {what}; {_QUOTING}", line=line, field=key
+            )
         ) from None
     except yaml.YAMLError as error:
         raise ArticleError(
@@ -167,12 +183,19 @@ class _Walker:
         fields: dict[str, Field] = {}
         for key_node, value_node in node.value:
             key = self.key(key_node, fields)
-            fields[key] = Field(self.value(value_node, key), self.line(key_node))
+            lines = {}
+            if isinstance(value_node, yaml.MappingNode):
+                lines = {str(k.value): self.line(k) for k, _ in value_node.value}
+            fields[key] = Field(self.value(value_node, key), self.line(key_node), lines)
         return fields
 
     def key(self, key_node: yaml.Node, seen: dict[str, Field]) -> str:
         if not isinstance(key_node, yaml.ScalarNode):
             raise self.fail(key_node, "expected a plain key, got a " + self.kind(key_node)[2:])
+        if key_node.tag not in _PLAIN_TAGS:
+            raise self.fail(
+                key_node, f"YAML tag {key_node.tag!r} is not allowed; expected a plain key"
+            )
         key = str(key_node.value)
         if key in seen:
             raise self.fail(

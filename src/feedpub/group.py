@@ -48,7 +48,7 @@ def unique_ids(
         other = first.setdefault(article.id, article)
         if other is not article:
             problems.append(Problem(
-                article.path, f"id {article.id!r} is already the id of {other.path}; "
+                article.path, f"{article.id!r} is already the id of {other.path}; "
                 "expected every article to have its own id (set `id` or `slug`)", field="id",
             ))  # fmt: skip
     return list(first.values()), problems

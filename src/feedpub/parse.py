@@ -19,7 +19,7 @@ from .errors import ArticleError, Problem, Severity
 from .frontmatter import Field, Value, decode, split
 from .model import Article, Config, Image, Person
 from .names import has_slug, slugify, tag_uri
-from .urls import absolute
+from .urls import absolute, is_absolute_http
 
 KNOWN_KEYS = (
     "title", "section", "topics", "published", "updated", "subtitle",
@@ -151,16 +151,22 @@ def _article(fields: _Fields, body: str, stem: str, config: Config, source: str)
         fields.note(
             "id", f"expected an absolute IRI such as 'tag:…' or 'urn:uuid:…', got {given_id!r}"
         )
-    entry_id = given_id or tag_uri(site.tag_authority, published.date(), slug)
+    # The newsroom's calendar day: the day of `published` in the site's zone.
+    local = published.astimezone(site.timezone)
+    entry_id = given_id or tag_uri(site.tag_authority, local.date(), slug)
 
     given_url = fields.text("url")
     if given_url is not None:
         url = absolute(given_url, site.url)
+        if not is_absolute_http(url):
+            fields.note(
+                "url", f"expected an http(s) address or one relative to the site, got {given_url!r}"
+            )
     else:
         url = absolute(
             site.link_pattern.format(
-                year=f"{published.year:04d}", month=f"{published.month:02d}",
-                day=f"{published.day:02d}", slug=slug,
+                year=f"{local.year:04d}", month=f"{local.month:02d}", day=f"{local.day:02d}",
+                slug=slug,
             ),
             site.url,
         )  # fmt: skip
@@ -285,13 +291,19 @@ def _image(fields: _Fields, base: str) -> Image | None:
     if not isinstance(value, dict):
         fields.note("image", "expected a mapping with url, caption, credit, type and length")
         return None
+
+    def note(key: str, message: str) -> None:
+        line = field.lines.get(key, field.line)
+        fields.problems.append(Problem(fields.path, message, line=line, field=f"image.{key}"))
+
     for key in value:
         if key not in IMAGE_KEYS:
             close = difflib.get_close_matches(key, IMAGE_KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             fields.problems.append(Problem(
                 fields.path, f"unknown key {key!r} is ignored{hint}",
-                line=field.line, field=f"image.{key}", severity=Severity.WARNING,
+                line=field.lines.get(key, field.line), field=f"image.{key}",
+                severity=Severity.WARNING,
             ))  # fmt: skip
     parts: dict[str, str] = {}
     for key in IMAGE_KEYS:
@@ -299,26 +311,29 @@ def _image(fields: _Fields, base: str) -> Image | None:
         if item is None:
             continue
         if not isinstance(item, str):
-            fields.note("image", f"image.{key}: expected text, got {_kind(item)}")
+            note(key, f"expected text, got {_kind(item)}")
             return None
         if " ".join(item.split()):
             parts[key] = " ".join(item.split())
     if "url" not in parts:
-        fields.note("image", "image.url is required when an image is given")
+        fields.note("image", "expected an image.url when an image is given")
         return None
     url = absolute(parts["url"], base)
+    if not is_absolute_http(url):
+        note(
+            "url", f"expected an http(s) address or one relative to the site, got {parts['url']!r}"
+        )
+        return None
     media_type = parts.get("type") or _IMAGE_TYPES.get(
         PurePosixPath(url.split("?")[0]).suffix.lower()
     )
     if media_type is not None and not _MEDIA_TYPE.match(media_type):
-        fields.note(
-            "image", f"image.type: expected a media type such as image/jpeg, got {media_type!r}"
-        )
+        note("type", f"expected a media type such as image/jpeg, got {media_type!r}")
         return None
     length = None
     if "length" in parts:
         if not parts["length"].isdigit() or not parts["length"].isascii():
-            fields.note("image", f"image.length: expected a size in bytes, got {parts['length']!r}")
+            note("length", f"expected a size in bytes such as 48213, got {parts['length']!r}")
             return None
         length = int(parts["length"])
     return Image(url, parts.get("caption"), parts.get("credit"), media_type, length)

@@ -38,6 +38,7 @@ from .model import Article, Config, Group, GroupKind, Image, Person
 from .urls import quote_iri
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 GENERATOR = "feedpub"
 GENERATOR_URI = "https://pypi.org/project/feedpub/"
@@ -47,6 +48,7 @@ RSS_TYPE = "application/rss+xml"
 
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ATOM_DATES = {"published", "updated"}
+_ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 
 
 def clean(text: str) -> str:
@@ -80,12 +82,16 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
 
 
 class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
-    """Per entry: restores Atom link attributes, sets ``xml:base``, adds Media RSS."""
+    """Per entry: restores Atom link attributes, sets ``xml:base``, adds Media RSS.
+
+    In RSS, which has no updated date of its own, it adds ``atom:updated``.
+    """
 
     def __init__(self) -> None:
         self.links: list[dict[str, str]] = []
         self.base: str | None = None
         self.image: Image | None = None
+        self.updated: datetime | None = None
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
         for data, link in zip(self.links, entry.findall("link"), strict=True):
@@ -99,6 +105,9 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         return entry
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
+        if self.updated is not None:
+            updated = etree.SubElement(item, f"{{{ATOM_NS}}}updated")
+            updated.text = self.updated.isoformat().replace("+00:00", "Z")
         self._media(item)
         return item
 
@@ -194,13 +203,20 @@ def _entry(
             fe.author(_person(person))
     for topic in article.topics:
         fe.category(term=clean(topic), scheme=topic_url(config.site, topic))
-    fe.summary(clean(content.summary))
+    # RSS readers take a description as HTML: escape what HTML would read as
+    # markup or as an entity, so the plain-text summary shows as written.
+    fe.summary(clean(_as_html(content.summary) if rss else content.summary))
     if content.html is not None:
         fe.content(clean(content.html), type="html")
     extension = fe.feedpub
     extension.links = links
     extension.base = article.url
     extension.image = image
+    extension.updated = _utc(article.updated)
+
+
+def _as_html(text: str) -> str:
+    return _ENTITY_LIKE.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _document(render: Callable[..., bytes]) -> bytes:

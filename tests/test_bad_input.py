@@ -1,0 +1,275 @@
+"""Bad article input: one fixture per mistake, with its exact message and exit code.
+
+`tests/fixtures/bad/` holds one file per bad input, named for it, and one good
+article (`good.md`). Each bad file is built next to the good one: the problem
+is reported as `path:line: severity: field: message` (SPEC §4), an error keeps
+only that article out (exit 1), a warning keeps it in (exit 0), and the good
+article is always published.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from conftest import TESTS, build_site, read_feed, run
+
+BAD = TESTS / "fixtures" / "bad"
+GOOD = "good.md"
+GOOD_TITLE = "A good article"
+ARTICLES = Path("articles")
+OUT = Path("feeds")
+
+
+@dataclass(frozen=True)
+class Bad:
+    """What feedpub prints and does for one bad fixture."""
+
+    lines: tuple[str, ...]
+    """The exact problem lines, as `str(Problem)`."""
+    exit_code: int = 1
+    published: tuple[str, ...] = ()
+    """Titles of the case's files that are still published (warnings only, or the first of two)."""
+    companions: tuple[str, ...] = ()
+    """Other fixtures the mistake needs (a duplicate id needs two files)."""
+
+
+EXPECTED_A = "expected e.g. 2021-03-30 or 2021-03-30T09:15:00-04:00"
+
+CASES: dict[str, Bad] = {
+    "unterminated-front-matter.md": Bad(
+        (
+            "articles/unterminated-front-matter.md:1: error: "
+            "the front matter opened on line 1 is never closed by a '---' line",
+        )
+    ),
+    "yaml-syntax-error.md": Bad(
+        (
+            "articles/yaml-syntax-error.md:3: error: section: front matter is not valid YAML: "
+            "mapping values are not allowed in this context; expected one 'key: value' per "
+            "line; quote a value that holds ': ' or starts with one of * & ! [ { | > @ %",
+        )
+    ),
+    "front-matter-is-a-list.md": Bad(
+        (
+            "articles/front-matter-is-a-list.md:2: error: "
+            "expected the front matter to be a mapping of keys to values, got a list",
+        )
+    ),
+    "missing-title.md": Bad(("articles/missing-title.md: error: title: is required and missing",)),
+    "title-is-a-list.md": Bad(
+        ("articles/title-is-a-list.md:2: error: title: expected text, got a list",)
+    ),
+    "unparseable-date.md": Bad(
+        (
+            f"articles/unparseable-date.md:4: error: published: 'next Tuesday-ish' is not a date; "
+            f"{EXPECTED_A}",
+        )
+    ),
+    "incomplete-date.md": Bad(
+        (
+            "articles/incomplete-date.md:4: error: published: 'March 2021' is not a complete date "
+            f"(a year, a month and a day are needed); {EXPECTED_A}",
+        )
+    ),
+    "updated-before-published.md": Bad(
+        (
+            "articles/updated-before-published.md:5: error: updated: 2021-03-29T00:00:00+00:00 "
+            "is before published (2021-03-30T00:00:00+00:00); expected the same time or later",
+        )
+    ),
+    "invalid-utf8.md": Bad(
+        (
+            "articles/invalid-utf8.md:2: error: "
+            "text that is not UTF-8: byte 0xe9 is not UTF-8; expected a UTF-8 text file",
+        )
+    ),
+    "binary.md": Bad(
+        ("articles/binary.md: error: binary data (NUL bytes); expected a UTF-8 text file",)
+    ),
+    "empty.md": Bad(
+        ("articles/empty.md: error: the file is empty; expected front matter and a body",)
+    ),
+    "yaml-python-tag.md": Bad(
+        (
+            "articles/yaml-python-tag.md:2: error: title: YAML tag "
+            "'tag:yaml.org,2002:python/object/apply:os.system' is not allowed; expected plain text",
+        )
+    ),
+    "duplicate-key.md": Bad(
+        ("articles/duplicate-key.md:5: error: title: the key is given twice (first on line 2)",)
+    ),
+    "unknown-key.md": Bad(
+        (
+            "articles/unknown-key.md:5: warning: tittle: "
+            "unknown key 'tittle' is ignored; did you mean 'title'?",
+        ),
+        exit_code=0,
+        published=("Unknown key",),
+    ),
+    "draft-not-boolean.md": Bad(
+        ("articles/draft-not-boolean.md:5: error: draft: expected true or false, got 'maybe'",)
+    ),
+    "bad-image-length.md": Bad(
+        (
+            "articles/bad-image-length.md:8: error: image.length: "
+            "expected a size in bytes such as 48213, got 'about 2 MB'",
+        )
+    ),
+    "section-without-letters.md": Bad(
+        (
+            "articles/section-without-letters.md:3: error: "
+            "section: '* * *' has no letter or digit to name its feed by",
+        )
+    ),
+    "id-not-an-iri.md": Bad(
+        (
+            "articles/id-not-an-iri.md:5: error: id: "
+            "expected an absolute IRI such as 'tag:…' or 'urn:uuid:…', got 'article 42'",
+        )
+    ),
+    "control-characters.md": Bad(
+        (
+            "articles/control-characters.md:2: warning: "
+            "removed characters that XML 1.0 forbids (U+0007)",
+            "articles/control-characters.md:6: warning: "
+            "removed characters that XML 1.0 forbids (U+000C)",
+        ),
+        exit_code=0,
+        published=("Control characters",),
+    ),
+    "duplicate-id-b.md": Bad(
+        (
+            "articles/duplicate-id-b.md: error: id: 'tag:example.org,2021-03-30:shared' is "
+            "already the id of articles/duplicate-id-a.md; expected every article to have its "
+            "own id (set `id` or `slug`)",
+        ),
+        published=("Duplicate id A",),
+        companions=("duplicate-id-a.md",),
+    ),
+}
+
+
+def copy_articles(root: Path, names: list[str]) -> Path:
+    """Copy the named fixtures into `root`/articles, byte for byte."""
+    folder = root / ARTICLES
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copyfile(BAD / name, folder / name)
+    return folder
+
+
+def problem_lines(result: Result) -> list[str]:
+    """The problem lines feedpub printed (each starts with the article's path)."""
+    return [line for line in result.output.splitlines() if line.startswith(f"{ARTICLES}/")]
+
+
+def published_titles(out: Path) -> set[str]:
+    """Titles of the entries in `all.atom`."""
+    return {entry.title for entry in read_feed(out / "all.atom").entries}
+
+
+def files_under(root: Path) -> set[Path]:
+    """Every file and folder under `root`, relative to it."""
+    return {path.relative_to(root) for path in root.rglob("*")}
+
+
+def all_fixtures() -> list[str]:
+    return sorted(path.name for path in BAD.iterdir())
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder, so that no stray feedpub.toml is read."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_every_fixture_is_in_the_table() -> None:
+    """The folder holds the good article and exactly the bad inputs of the table."""
+    companions = {name for case in CASES.values() for name in case.companions}
+    assert set(all_fixtures()) == {GOOD, *CASES, *companions}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_is_reported_and_only_it_is_kept_out(site: Path, name: str) -> None:
+    """A bad file next to a good one: its exact problem lines, exit 1 for an error and 0 for a
+    warning; the good article is published, the bad one only when it was merely warned about."""
+    case = CASES[name]
+    copy_articles(site, [GOOD, *case.companions, name])
+    result = build_site(ARTICLES, OUT)
+    assert result.exit_code == case.exit_code, result.output
+    assert problem_lines(result) == list(case.lines), result.output
+    assert "Traceback" not in result.output
+    assert published_titles(site / OUT) == {GOOD_TITLE, *case.published}
+
+
+def assert_every_problem_reported(result: Result) -> None:
+    """Every exact line of the table is printed, and nothing else."""
+    lines = problem_lines(result)
+    expected = [line for case in CASES.values() for line in case.lines]
+    for line in expected:
+        assert line in lines, result.output
+    assert len(lines) == len(expected), result.output
+    assert "Traceback" not in result.output
+
+
+def test_one_build_reports_every_problem(site: Path) -> None:
+    """All the fixtures in one folder: one build reports every problem, exits 1, and publishes
+    the good article and those that were only warned about."""
+    copy_articles(site, all_fixtures())
+    result = build_site(ARTICLES, OUT)
+    assert result.exit_code == 1, result.output
+    assert_every_problem_reported(result)
+    published = {title for case in CASES.values() for title in case.published}
+    assert published_titles(site / OUT) == {GOOD_TITLE, *published}
+
+
+def test_check_reports_every_problem_and_writes_nothing(site: Path) -> None:
+    """`feedpub check` on all the fixtures: the same problems, exit 1, and no file written."""
+    copy_articles(site, all_fixtures())
+    before = files_under(site)
+    result = run("check", "--articles", ARTICLES, "--now", "2026-01-01T00:00:00Z")
+    assert result.exit_code == 1, result.output
+    assert_every_problem_reported(result)
+    assert files_under(site) == before
+
+
+def test_strict_build_writes_nothing_when_an_article_is_bad(site: Path) -> None:
+    """`--strict` with bad articles: every problem reported, exit 1, the out folder not made."""
+    copy_articles(site, all_fixtures())
+    result = build_site(ARTICLES, OUT, None, "--strict")
+    assert result.exit_code == 1, result.output
+    assert_every_problem_reported(result)
+    assert "nothing written (--strict)" in result.output
+    assert not (site / OUT).exists()
+
+
+def test_strict_build_publishes_when_there_are_only_warnings(site: Path) -> None:
+    """`--strict` is held back by errors only: warnings are printed and the feeds written."""
+    warned = sorted(name for name, case in CASES.items() if case.exit_code == 0)
+    copy_articles(site, [GOOD, *warned])
+    result = build_site(ARTICLES, OUT, None, "--strict")
+    assert result.exit_code == 0, result.output
+    assert problem_lines(result) == [line for name in warned for line in CASES[name].lines]
+    published = {title for name in warned for title in CASES[name].published}
+    assert published_titles(site / OUT) == {GOOD_TITLE, *published}
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_configuration_error_exits_2_and_writes_nothing(site: Path, command: str) -> None:
+    """A wrong type in feedpub.toml is a configuration error: exit 2, a message naming the file,
+    the line, the key and the expected type, no article read and nothing written."""
+    copy_articles(site, all_fixtures())
+    (site / "feedpub.toml").write_text('[feeds]\nmax_entries = "many"\n', encoding="utf-8")
+    before = files_under(site)
+    result = run(command, "--articles", ARTICLES, "--now", "2026-01-01T00:00:00Z")
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        "feedpub: error: feedpub.toml:2: feeds.max_entries: "
+        "expected an integer, got a string 'many'\n"
+    )
+    assert files_under(site) == before
