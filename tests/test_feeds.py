@@ -345,7 +345,13 @@ def test_enclosure_only_when_type_and_length_are_known(fixture_feeds: Path) -> N
             "rel": "alternate",
             "type": "text/html",
         },
-        {"href": url, "rel": "enclosure", "type": "image/png", "length": "48213"},
+        {
+            "href": url,
+            "rel": "enclosure",
+            "type": "image/png",
+            "length": "48213",
+            "title": "Leaders at the summit.",
+        },
     ]
     enclosure = entry_element(rss, "Image with length").find("enclosure")
     assert enclosure is not None
@@ -401,3 +407,50 @@ def test_summary_mode_carries_no_content(tmp_path: Path) -> None:
     assert "content:encoded" not in rss
     entries = {e.title: e for e in read_feed(tmp_path / "out" / "all.atom").entries}
     assert entries["Zoned date"].summary == "Written at 09:15 in New York."
+
+
+def test_rights_icon_and_logo_where_configured(tmp_path: Path) -> None:
+    """site.rights, icon and logo appear in Atom (rights and logo also in RSS)."""
+    config = tmp_path / "feedpub.toml"
+    config.write_text(
+        (FIXTURE_SITE / "feedpub.toml")
+        .read_text()
+        .replace(
+            "[site.author]",
+            'rights = "© Example News"\nicon = "/favicon.png"\nlogo = "/logo.png"\n\n[site.author]',
+        )
+    )
+    build_site(FIXTURE_SITE / "articles", tmp_path / "out", config)
+    atom = read_feed(tmp_path / "out" / "all.atom").feed
+    assert atom.rights == "© Example News"
+    assert atom.icon == "https://news.example/favicon.png"
+    assert atom.logo == "https://news.example/logo.png"
+    channel = etree.parse(str(tmp_path / "out" / "all.rss")).getroot().find("channel")
+    assert channel is not None
+    assert channel.findtext("copyright") == "© Example News"
+    assert channel.findtext("image/url") == "https://news.example/logo.png"
+    assert channel.findtext("image/link") == "https://news.example/"
+
+
+def test_rss_items_carry_the_updated_date(fixture_feeds: Path) -> None:
+    """RSS has no updated date: items carry atom:updated, which readers take as updated."""
+    entries = {e.title: e for e in read_feed(fixture_feeds / "all.rss").entries}
+    assert utc(entries["Updated later"].updated_parsed) == datetime(2021, 3, 31, 12, 30, tzinfo=UTC)
+
+
+def test_rss_description_is_escaped_as_html(tmp_path: Path) -> None:
+    """A plain-text deck that mentions markup shows as written, not as markup, in RSS."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "deck.md").write_text(
+        "---\ntitle: Deck\nsection: World\npublished: 2021-01-01\n"
+        "subtitle: Use <script> tags & AT&amp;T with care\n---\nBody.\n"
+    )
+    build_site(articles, tmp_path / "out")
+    item = etree.parse(str(tmp_path / "out" / "all.rss")).find("channel/item")
+    assert item is not None
+    assert item.findtext("description") == "Use &lt;script&gt; tags & AT&amp;amp;T with care"
+    entry = read_feed(tmp_path / "out" / "all.rss").entries[0]
+    assert "<script>" not in entry.summary
+    atom = read_feed(tmp_path / "out" / "all.atom").entries[0]
+    assert atom.summary == "Use <script> tags & AT&amp;T with care"

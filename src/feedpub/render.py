@@ -189,9 +189,11 @@ def _entry(
     links = [{"href": article.url, "rel": "alternate", "type": "text/html"}]
     image = article.image
     if image is not None and image.type and image.length is not None:
-        links.append(
-            {"href": image.url, "rel": "enclosure", "type": image.type, "length": str(image.length)}
-        )
+        enclosure = {"href": image.url, "rel": "enclosure", "type": image.type}
+        enclosure["length"] = str(image.length)
+        if image.caption and not rss:  # readers that merge media by address keep the caption
+            enclosure["title"] = clean(image.caption)
+        links.append(enclosure)
     for link in links:
         fe.link(**link)
     fe.published(_utc(article.published))
