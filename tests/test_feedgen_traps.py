@@ -148,11 +148,12 @@ def trap_group() -> tuple[Group, dict[str, Content]]:
             authors=(Person("Jane Doe"),),
             body="",
             image=Image("https://news.example/i.jpg", "caption", "credit", "image/jpeg", None),
+            source=f"{n}.md",
         )
         for n in (29, 28)
     ]
     group = Group(GroupKind.ALL, "News", "all", "all", "https://news.example/", tuple(articles), 2)
-    contents = {article.id: Content("summary", "<p>body</p>") for article in articles}
+    contents = {article.source: Content("summary", "<p>body</p>") for article in articles}
     return group, contents
 
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .build import Report
     from .model import Config
 
+T = TypeVar("T")
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 PROGRESS_FROM = 500  # files: fewer load too fast for a progress bar to help
 DEFAULT_CONFIG = "feedpub.toml"
@@ -68,6 +69,14 @@ def main() -> None:
     help="How long to wait for another build writing to the same folder before giving up "
     f"(exit {EXIT_LOCKED}).",
 )  # fmt: skip
+@click.option(
+    "--jobs", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+    help="Processes that parse articles when many changed; 0: one per core.",
+)  # fmt: skip
+@click.option(
+    "--no-cache", is_flag=True,
+    help="Read and parse every article and render every document, trusting nothing cached.",
+)  # fmt: skip
 @_quiet_option
 @click.option("-v", "--verbose", is_flag=True, help="Also list every document written or removed.")
 def build(
@@ -78,19 +87,22 @@ def build(
     strict: bool,
     check_only: bool,
     wait: float,
+    jobs: int,
+    no_cache: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Load the articles, group them and write every feed that changed."""
-    from .build import Mode
+    from .build import Mode, Options, default_jobs
     from .build import build as run
 
     config = _config(config_path)
-    report = _run(lambda: run(
-        articles, out, config, _now(now_text, config), strict=strict,
-        mode=Mode.CHECK if check_only else Mode.WRITE, wait=wait,
+    options = Options(
+        mode=Mode.CHECK if check_only else Mode.WRITE, strict=strict, wait=wait,
+        use_cache=not no_cache, jobs=jobs or default_jobs(),
         progress=None if quiet else _progress,
-    ))  # fmt: skip
+    )  # fmt: skip
+    report = _run(lambda: run(articles, out, config, _now(now_text, config), options))
     _print_problems(report, quiet)
     if verbose:
         for name in report.written:
@@ -113,12 +125,12 @@ def build(
 @_quiet_option
 def check(articles: Path, config_path: Path | None, now_text: str | None, quiet: bool) -> None:
     """Load and validate the articles and the configuration; write nothing."""
-    from .build import Mode
+    from .build import Mode, Options
     from .build import build as run
 
     config = _config(config_path)
     report = _run(
-        lambda: run(articles, Path("."), config, _now(now_text, config), mode=Mode.VALIDATE)
+        lambda: run(articles, Path("."), config, _now(now_text, config), Options(Mode.VALIDATE))
     )
     _print_problems(report, quiet)
     if not quiet:
@@ -139,11 +151,13 @@ def check(articles: Path, config_path: Path | None, now_text: str | None, quiet:
 @_now_option
 def list_groups(articles: Path, out: Path, config_path: Path | None, now_text: str | None) -> None:
     """Show every feed: its sections and topics, article counts and file paths."""
-    from .build import Mode
+    from .build import Mode, Options
     from .build import build as run
 
     config = _config(config_path)
-    report = _run(lambda: run(articles, out, config, _now(now_text, config), mode=Mode.VALIDATE))
+    report = _run(
+        lambda: run(articles, out, config, _now(now_text, config), Options(Mode.VALIDATE))
+    )
     _print_problems(report, quiet=True)
     rows = [(group.kind.value, group.name, str(group.total), str(out / group.atom_path),
              str(out / group.rss_path)) for group in report.groups]  # fmt: skip
@@ -192,7 +206,7 @@ def _now(text: str | None, config: Config) -> datetime:
         _fail(f"--now: {text!r} {error}; expected e.g. 2021-03-30T09:15:00-04:00")
 
 
-def _progress(paths: list[Path]) -> Iterator[Path]:
+def _progress(paths: list[T]) -> Iterator[T]:
     """A progress bar over a long list of files, when a person is watching stderr."""
     if len(paths) < PROGRESS_FROM or not sys.stderr.isatty():
         yield from paths

@@ -63,9 +63,12 @@ class Content:
     html: str | None
 
 
-def render_content(article: Article, feeds: FeedsConfig) -> Content:
-    """The entry's summary (the deck, else the body's start) and, in full mode, its HTML."""
-    body = sanitise(markdown_to_html(article.body), article.url)
+def render_content(article: Article, feeds: FeedsConfig, body: str | None = None) -> Content:
+    """The entry's summary (the deck, else the body's start) and, in full mode, its HTML.
+
+    `body` is the article's Markdown when the article was loaded without it.
+    """
+    body = sanitise(markdown_to_html(article.body if body is None else body), article.url)
     summary = article.subtitle or plain_summary(body, feeds.summary_length)
     if feeds.content is ContentMode.SUMMARY:
         return Content(summary, None)

@@ -104,6 +104,7 @@ class Article:
     image: Image | None = None
     draft: bool = False
     source: str = ""  # the file's path relative to the articles folder: its key in the build state
+    digest: str = ""  # of the file's bytes: which version of the file this is
 
 
 class GroupKind(Enum):

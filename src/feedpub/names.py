@@ -9,6 +9,7 @@ named after it cannot leave its folder.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from datetime import date
 from urllib.parse import quote
@@ -22,6 +23,7 @@ def _kept(char: str) -> bool:
     return unicodedata.category(char)[0] in "LMN"
 
 
+@functools.lru_cache(maxsize=8192)
 def slugify(name: str) -> str:
     """The slug of `name`; empty when the name has no letter or digit."""
     text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).lower())

@@ -7,10 +7,11 @@ zone, address patterns and default author.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, time, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import PurePosixPath
 
 from dateutil import parser as dateparser
@@ -26,7 +27,7 @@ KNOWN_KEYS = (
     "author", "image", "id", "slug", "url", "draft",
 )  # fmt: skip
 IMAGE_KEYS = ("url", "caption", "credit", "type", "length")
-_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?\Z")
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+\Z")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*\Z")
 _TRUE = {"true", "yes", "on"}
@@ -43,6 +44,19 @@ _IMAGE_TYPES = {
 _DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
 
 
+def digest(raw: bytes) -> str:
+    """A short digest of a file's bytes, naming one version of it."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def read_body(raw: bytes, path: str) -> str:
+    """The Markdown body of an article file's bytes (empty when the file no longer splits)."""
+    try:
+        return split(decode(raw, path), path).body
+    except ArticleError:
+        return ""
+
+
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """The outcome of parsing one file: the article when it can be published, and every problem."""
@@ -51,18 +65,24 @@ class Parsed:
     problems: tuple[Problem, ...]
 
 
-def parse_article(raw: bytes, path: str, config: Config, source: str = "") -> Parsed:
+def parse_article(
+    raw: bytes, path: str, config: Config, source: str = "", *, keep_body: bool = True
+) -> Parsed:
     """Parse one article file. Never raises for a mistake in the file: it becomes a Problem.
 
     `path` names the file in messages; `source` is its path relative to the
-    articles folder (the article's key between builds).
+    articles folder (the article's key between builds). Without `keep_body`
+    the article's body is left empty (a large archive keeps only front
+    matter in memory; :func:`read_body` fetches it for the articles in feeds).
     """
     try:
         document = split(decode(raw, path), path)
     except ArticleError as error:
         return Parsed(None, (error.problem,))
     reader = _Fields(path, document.fields)
-    article = _article(reader, document.body, PurePosixPath(path).stem, config, source or path)
+    body = document.body if keep_body else ""
+    stem = PurePosixPath(path).stem
+    article = _article(reader, body, stem, config, source=source or path, digest=digest(raw))
     problems = (*document.problems, *reader.problems)
     if any(problem.severity is Severity.ERROR for problem in problems):
         article = None
@@ -109,7 +129,9 @@ def _kind(value: Value) -> str:
     )
 
 
-def _article(fields: _Fields, body: str, stem: str, config: Config, source: str) -> Article | None:
+def _article(
+    fields: _Fields, body: str, stem: str, config: Config, *, source: str, digest: str
+) -> Article | None:
     """The article, or None when a required field is missing (its problem is recorded)."""
     site = config.site
     for key, field in fields.fields.items():
@@ -186,6 +208,7 @@ def _article(fields: _Fields, body: str, stem: str, config: Config, source: str)
         image=_image(fields, site.url),
         draft=draft,
         source=source,
+        digest=digest,
     )
 
 
@@ -223,8 +246,14 @@ def parse_date(text: str, zone: tzinfo) -> datetime:
     Raises ValueError with a message saying what was wrong.
     """
     text = text.strip()
-    if _DATE_ONLY.match(text):
-        return datetime.combine(datetime.strptime(text, "%Y-%m-%d").date(), time(), zone)
+    if _ISO.match(text):  # the common case, read in C; dateutil for everything else
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError("is not a date") from None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        return value.replace(microsecond=0)
     results = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")

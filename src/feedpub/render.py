@@ -167,7 +167,7 @@ def _generator(
     fg.updated(newest)
     fg.lastBuildDate(newest)
     for article in group.entries:
-        _entry(fg, config, article, contents[article.id], rss=rss)
+        _entry(fg, config, article, contents[article.source], rss=rss)
     return fg
 
 
@@ -227,7 +227,7 @@ def _document(render: Callable[..., bytes]) -> bytes:
 
 
 def render_atom(config: Config, group: Group, contents: Mapping[str, Content]) -> bytes:
-    """The Atom 1.0 document of `group`; `contents` holds each entry's rendered content by id."""
+    """The Atom 1.0 document of `group`; `contents` holds each entry's content by source."""
     return _document(_generator(config, group, contents, rss=False).atom_str)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urljoin, urlsplit
 
 # Characters left alone when an address is quoted: the reserved set and `%`,
@@ -20,9 +21,15 @@ def is_absolute_http(address: str) -> bool:
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_~/-]*\Z")
+
+
 def absolute(address: str, base: str) -> str:
     """`address` resolved against `base` and quoted, as every address in a feed is."""
-    return quote_iri(urljoin(base, address.strip()))
+    address = address.strip()
+    if base.endswith("/") and _PLAIN_PATH.match(address):  # a plain relative path: no dots
+        return base + address
+    return quote_iri(urljoin(base, address))
 
 
 def with_slash(address: str) -> str:

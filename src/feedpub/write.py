@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from .errors import LockedError
 from .state import STATE_FILE, State, decode, encode
 
 LOCK_FILE = ".feedpub.lock"
-_TEMPORARY = re.compile(r"\..+\.(atom|rss|json)\.[A-Za-z0-9_]{8}\.tmp\Z")
+_TEMPORARY = re.compile(r"\..+\.(atom|rss|feedpub-state)\.[A-Za-z0-9_]{8}\.tmp\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,32 +103,49 @@ def read_state(out: Path) -> State:
         return State()
 
 
-def stale(out: Path, previous: State, documents: Mapping[str, bytes]) -> list[str]:
+def stale(out: Path, previous: State, names: Collection[str]) -> list[str]:
     """Files the previous build wrote that this one would not."""
-    return sorted(name for name in previous.files if name not in documents and _inside(out, name))
+    return sorted(name for name in previous.documents if name not in names and _inside(out, name))
+
+
+def file_stat(path: Path) -> tuple[int, int] | None:
+    """A file's size and modification time, or None when it is missing."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
 
 
 def write_documents(
-    out: Path, documents: Mapping[str, bytes], previous: State, state: State
+    out: Path, rendered: Mapping[str, bytes], names: Collection[str], previous: State
 ) -> Written:
-    """Write every changed document, remove stale ones, and save the new state. Hold the lock."""
+    """Write every rendered document that changed and remove stale ones. Hold the lock.
+
+    `names` are all of this build's documents; those not in `rendered` were
+    found unchanged without rendering them.
+    """
     _remove_leftovers(out)
     written, unchanged = [], []
-    for name in sorted(documents):
-        path = out / name
-        if differs(path, documents[name]):
-            atomic_write(path, documents[name])
+    for name in sorted(names):
+        data = rendered.get(name)
+        if data is not None and differs(out / name, data):
+            atomic_write(out / name, data)
             written.append(name)
         else:
             unchanged.append(name)
-    removed = stale(out, previous, documents)
+    removed = stale(out, previous, names)
     for name in removed:
         (out / name).unlink(missing_ok=True)
         _remove_empty_parents(out, out / name)
+    return Written(tuple(written), tuple(unchanged), tuple(removed))
+
+
+def write_state(out: Path, state: State) -> None:
+    """Save the state for the next build, unless it is byte for byte the one on disk."""
     data = encode(state)
     if differs(out / STATE_FILE, data):
         atomic_write(out / STATE_FILE, data)
-    return Written(tuple(written), tuple(unchanged), tuple(removed))
 
 
 def _remove_leftovers(out: Path) -> None:
