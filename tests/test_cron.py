@@ -219,17 +219,21 @@ def test_an_oversized_article_is_reported_and_skipped(tmp_path: Path) -> None:
 
 def test_an_unreadable_article_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file that cannot be read is named with the reason; the others are published."""
+    import builtins
+
+    from feedpub import load
+
     articles, out = tmp_path / "articles", tmp_path / "feeds"
     make_site(articles, 2, "first")
     unreadable = articles / "article-0001.md"
-    real = Path.read_bytes
+    real = builtins.open
 
-    def read_bytes(path: Path) -> bytes:
-        if path == unreadable:
+    def guarded_open(path: object, *args: object, **kwargs: object) -> object:
+        if str(path) == str(unreadable):
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path)
+        return real(path, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(load, "open", guarded_open, raising=False)
     result = build_site(articles, out)
     assert result.exit_code == 1
     assert f"{unreadable}: error: cannot be read: Permission denied" in result.output

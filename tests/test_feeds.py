@@ -454,3 +454,18 @@ def test_rss_description_is_escaped_as_html(tmp_path: Path) -> None:
     assert "<script>" not in entry.summary
     atom = read_feed(tmp_path / "out" / "all.atom").entries[0]
     assert atom.summary == "Use <script> tags & AT&amp;T with care"
+
+
+def test_character_references_cannot_bring_back_forbidden_characters(tmp_path: Path) -> None:
+    """`&#x1b;` in Markdown renders to a character XML forbids: it is removed from the content."""
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "refs.md").write_text(
+        "---\ntitle: Refs\nsection: World\npublished: 2021-01-01\n---\n"
+        "escape &#x1b; and &#xFFFF; and &#11; gone, &amp; kept\n"
+    )
+    result = build_site(articles, tmp_path / "out")
+    assert result.exit_code == 0
+    for suffix in (".atom", ".rss"):
+        entry = read_feed(tmp_path / "out" / f"all{suffix}").entries[0]
+        assert "escape  and  and  gone, &amp; kept" in entry.content[0].value

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,18 +23,31 @@ from pathlib import Path
 from .content import Content, render_content
 from .errors import Problem, Severity
 from .group import is_published, plan
-from .load import Progress, load_articles, read_bodies
-from .model import Article, Config, Group
+from .load import File, Progress, article_files, load_articles, read_bodies
+from .model import Article, Config, Group, Listed
 from .state import (
+    Cached,
     Document,
+    Listing,
     Rendered,
+    Stat,
     State,
+    Totals,
     by_source,
     fingerprint,
     keep_last_good,
-    usable,
 )  # fmt: skip
-from .write import differs, file_stat, locked, read_state, stale, write_documents, write_state
+from .write import (
+    differs,
+    file_stat,
+    locked,
+    read_cache,
+    read_state,
+    stale,
+    write_cache,
+    write_documents,
+    write_state,
+)  # fmt: skip
 
 DEFAULT_WAIT = 60.0
 FORMATS = ("atom", "rss")
@@ -61,6 +75,7 @@ class Report:
     removed: tuple[str, ...] = ()
     out_of_date: tuple[str, ...] = ()
     held_back: bool = False
+    feeds: int = 0
     parsed: int = 0
     rendered: int = 0
 
@@ -102,41 +117,46 @@ def build(
 
 
 def _build(articles: Path, out: Path, config: Config, now: datetime, options: Options) -> Report:
-    previous = read_state(out) if options.mode is not Mode.VALIDATE else State()
+    validating = options.mode is Mode.VALIDATE
+    previous = State() if validating else read_state(out)
     current = fingerprint(config)
-    trusted = usable(previous, current, use_cache=options.use_cache)
+    started = time.time_ns()
+    files = article_files(articles)
+    trusted = options.use_cache and previous.fingerprint == current
+    if trusted and not validating and _nothing_changed(out, previous, files, now):
+        return _unchanged_report(previous, options)
+
     loaded = load_articles(
-        articles, config, max_bytes=config.build.max_article_bytes, cache=trusted.parsed,
-        progress=options.progress, jobs=options.jobs,
+        articles, config, max_bytes=config.build.max_article_bytes, files=files,
+        cache=read_cache(out, current) if trusted else None, progress=options.progress,
+        jobs=options.jobs,
     )  # fmt: skip
     kept, notes = keep_last_good(previous, loaded.broken)
-    feeds = plan([*loaded.articles, *kept], config, now, preferred=previous.kept.keys())
+    feeds = plan(
+        [*loaded.articles, *kept], config, now, preferred=previous.kept.keys(), resolve=_resolve
+    )
     report = Report(
         problems=_ordered((*loaded.problems, *notes, *feeds.problems)), files=loaded.files,
-        articles=len(loaded.articles), published=len(feeds.published), groups=feeds.groups,
-        parsed=loaded.parsed,
+        articles=len(loaded.articles), published=feeds.published, groups=feeds.groups,
+        feeds=len(feeds.groups), parsed=len(loaded.parsed),
     )  # fmt: skip
-    if options.mode is Mode.VALIDATE:
+    if validating:
         return report
     if options.strict and report.errors:
         return replace(report, held_back=True)
 
+    documents = trusted_documents = previous.documents if trusted else {}
     prints = {
         path: _document_fingerprint(current, group, kind)
         for group in feeds.groups
         for kind, path in zip(FORMATS, (group.atom_path, group.rss_path), strict=True)
     }
-    stale_prints = [
-        name for name, value in prints.items() if not _current(out, trusted, name, value)
+    to_render = [
+        name for name, value in prints.items() if not _current(out, documents, name, value)
     ]
-    needed = {
-        article.source: article for name in stale_prints for article in _entries(feeds.groups, name)
-    }
     in_feeds = by_source(article for group in feeds.groups for article in group.entries)
-    contents = _contents(
-        articles, config, in_feeds, needed=needed, trusted=trusted, previous=previous
-    )
-    rendered = _render(config, feeds.groups, stale_prints, contents)
+    contents = _contents(articles, config, in_feeds, previous=previous, trusted=trusted)
+    rendered = _render(config, feeds.groups, to_render, contents)
     if options.mode is Mode.CHECK:
         changed = [name for name, data in sorted(rendered.items()) if differs(out / name, data)]
         return replace(report, out_of_date=(*changed, *stale(out, previous, prints)))
@@ -148,47 +168,94 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
         if found is not None:
             documents[name] = Document(value, *found)
     cacheable = {
-        source: cached for source, cached in loaded.fresh.items()
-        if is_published(cached.article, now)
+        source: _settled(cached, started) for source, cached in loaded.fresh.items()
+        if is_published(cached.listing, now)
     }  # fmt: skip
+    future = [a.published for a in loaded.parsed if not a.draft and a.published > now]
     write_state(out, State(
-        fingerprint=current, documents=documents, kept=in_feeds,
+        fingerprint=current, now=now, due=min(future, default=None),
+        files={file.source: _settled_stat(file.stat, started) for file in files},
+        problems=report.problems,
+        totals=Totals(report.files, report.articles, report.published, report.feeds),
+        documents=documents, kept=in_feeds,
         contents={key: Rendered(in_feeds[key].digest, contents[key]) for key in in_feeds},
-        parsed=cacheable,
     ))  # fmt: skip
+    if loaded.parsed or cacheable.keys() != loaded.fresh.keys() or not trusted_documents:
+        write_cache(out, current, cacheable)
     return replace(
         report, written=written.written, unchanged=written.unchanged, removed=written.removed,
         rendered=len(rendered),
     )  # fmt: skip
 
 
-def _current(out: Path, trusted: State, name: str, value: str) -> bool:
+# A file modified this close to the build's start may be modified again within
+# the same tick of the file system's clock, keeping its stat: such a stat is
+# not trusted next time (the file is read and its digest compared), as git
+# does for its "racily clean" entries.
+RACY_NS = 2_000_000_000
+
+
+def _settled_stat(stat: Stat, started: int) -> Stat:
+    return replace(stat, mtime_ns=-1) if stat.mtime_ns >= started - RACY_NS else stat
+
+
+def _settled(cached: Cached, started: int) -> Cached:
+    settled = _settled_stat(cached.stat, started)
+    return cached if settled is cached.stat else replace(cached, stat=settled)
+
+
+def _nothing_changed(out: Path, previous: State, files: list[File], now: datetime) -> bool:
+    """True when no article file, no document and nothing due changed since the last build."""
+    if previous.now is None or now < previous.now:
+        return False
+    if previous.due is not None and now >= previous.due:
+        return False
+    if len(files) != len(previous.files):
+        return False
+    stats = previous.files
+    if any(stats.get(file.source) != file.stat for file in files):
+        return False
+    return all(
+        file_stat(out / name) == (document.size, document.mtime_ns)
+        for name, document in previous.documents.items()
+    )
+
+
+def _unchanged_report(previous: State, options: Options) -> Report:
+    """The report of a build that found nothing changed: the last build's, nothing written."""
+    totals = previous.totals
+    report = Report(
+        problems=previous.problems, files=totals.files, articles=totals.articles,
+        published=totals.published, groups=(), feeds=totals.feeds,
+        unchanged=tuple(sorted(previous.documents)),
+    )  # fmt: skip
+    if options.strict and report.errors:
+        return replace(report, held_back=True, unchanged=())
+    return report
+
+
+def _resolve(listing: Listed) -> Article:
+    return listing.article() if isinstance(listing, Listing) else listing  # type: ignore[return-value]
+
+
+def _current(out: Path, documents: Mapping[str, Document], name: str, value: str) -> bool:
     """True when the document was rendered from the same inputs and its file is untouched."""
-    document = trusted.documents.get(name)
+    document = documents.get(name)
     return (
         document is not None and document.fingerprint == value
         and file_stat(out / name) == (document.size, document.mtime_ns)
     )  # fmt: skip
 
 
-def _entries(groups: tuple[Group, ...], name: str) -> tuple[Article, ...]:
-    for group in groups:
-        if name in (group.atom_path, group.rss_path):
-            return group.entries
-    return ()
-
-
 def _contents(
-    root: Path, config: Config, in_feeds: Mapping[str, Article], *,
-    needed: Mapping[str, Article], trusted: State, previous: State,
+    root: Path, config: Config, in_feeds: Mapping[str, Article], *, previous: State,
+    trusted: bool,
 ) -> dict[str, Content]:  # fmt: skip
     """The rendered content of every article in a feed: cached where still valid, else rendered."""
     contents: dict[str, Content] = {}
     missing: list[Article] = []
     for source, article in in_feeds.items():
-        cached = trusted.contents.get(source) or (
-            previous.contents.get(source) if article.body == "" and source not in needed else None
-        )
+        cached = previous.contents.get(source) if trusted else None
         if cached is not None and cached.digest == article.digest:
             contents[source] = cached.content
         else:
@@ -225,7 +292,7 @@ def _document_fingerprint(state_fingerprint: str, group: Group, kind: str) -> st
     head = (state_fingerprint, kind, group.kind.value, group.name, group.slug, group.page_url)
     digest.update(repr(head).encode())
     for article in group.entries:
-        digest.update(f"\0{article.source}\0{article.digest}\0{article.path}".encode())
+        digest.update(f"\0{article.source}\0{article.digest}".encode())
     return digest.hexdigest()
 
 

@@ -242,10 +242,10 @@ def _count(number: int, noun: str) -> str:
 
 
 def _summary(report: Report, check_only: bool) -> str:
-    documents = 2 * len(report.groups)
+    documents = 2 * report.feeds
     head = (
         f"{_count(report.published, 'article')} published in {_count(documents, 'document')} "
-        f"({len(report.groups)} feeds)"
+        f"({_count(report.feeds, 'feed')})"
     )
     if report.held_back:
         action = "nothing written (--strict)"

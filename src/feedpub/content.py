@@ -48,6 +48,7 @@ _REMOVED_WITH_CONTENT = {
     "math",
 }
 _SCHEMES = {"http", "https", "mailto"}
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ADDRESS_ATTRIBUTES = {"href", "src", "cite"}
 _BLOCK_BOUNDARY = re.compile(
     r"</?(?:p|br|li|h[1-6]|blockquote|div|figure|figcaption|tr|td|th|pre|dd|dt|hr)\b"
@@ -57,7 +58,7 @@ _MARKDOWN = pyromark.Markdown(options=pyromark.Options(0))  # CommonMark; raw HT
 
 @dataclass(frozen=True, slots=True)
 class Content:
-    """What an entry carries besides its metadata."""
+    """What an entry carries besides its metadata, free of characters XML forbids."""
 
     summary: str
     html: str | None
@@ -69,10 +70,16 @@ def render_content(article: Article, feeds: FeedsConfig, body: str | None = None
     `body` is the article's Markdown when the article was loaded without it.
     """
     body = sanitise(markdown_to_html(article.body if body is None else body), article.url)
-    summary = article.subtitle or plain_summary(body, feeds.summary_length)
+    summary = xml_text(article.subtitle or plain_summary(body, feeds.summary_length))
     if feeds.content is ContentMode.SUMMARY:
         return Content(summary, None)
-    return Content(summary, figure(article) + body)
+    return Content(summary, xml_text(figure(article) + body))
+
+
+def xml_text(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (a character reference such as
+    ``&#x1b;`` in the Markdown can bring one back after the article was cleaned)."""
+    return _FORBIDDEN.sub("", text)
 
 
 def markdown_to_html(text: str) -> str:

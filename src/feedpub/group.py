@@ -2,22 +2,27 @@
 
 Pure: the articles, the configuration and `now` go in; the groups come out,
 each with its entries newest first (ties by ascending id), at most the
-configured number.
+configured number. Grouping reads only an article's listing (id, dates,
+section, topics); `resolve` turns the few listings that become entries into
+whole articles, so a large cached archive is decoded only where it shows.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import quote
 
 from .errors import Problem, Severity
-from .model import Article, Config, Group, GroupKind, SiteConfig
+from .model import Article, Config, Group, GroupKind, Listed, SiteConfig
 from .names import slugify
 from .urls import absolute
+
+T = TypeVar("T", bound=Listed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,24 +30,24 @@ class Plan:
     """Every feed to write, and what grouping found wrong."""
 
     groups: tuple[Group, ...]
-    published: tuple[Article, ...]
+    published: int
     problems: tuple[Problem, ...]
 
 
-def is_published(article: Article, now: datetime) -> bool:
+def is_published(article: Listed, now: datetime) -> bool:
     """A draft is never published; a dated article is, from its `published` time on."""
     return not article.draft and article.published <= now
 
 
 def unique_ids(
-    articles: Sequence[Article], preferred: Collection[str] = ()
-) -> tuple[list[Article], list[Problem]]:
+    articles: Sequence[T], preferred: Collection[str] = ()
+) -> tuple[list[T], list[Problem]]:
     """The articles with distinct ids; a later file repeating an id is an error naming both.
 
     An article already in the feeds (its source in `preferred`) keeps its id
     against a newcomer; otherwise the first file by path does.
     """
-    first: dict[str, Article] = {}
+    first: dict[str, T] = {}
     problems = []
     for article in sorted(articles, key=lambda item: (item.source not in preferred, item.path)):
         other = first.setdefault(article.id, article)
@@ -54,7 +59,7 @@ def unique_ids(
     return list(first.values()), problems
 
 
-def newest_first(articles: Iterable[Article]) -> list[Article]:
+def newest_first(articles: Iterable[T]) -> list[T]:
     """Newest `published` first; articles published at the same instant by ascending id."""
     ordered = sorted(articles, key=lambda article: article.id)
     ordered.sort(key=lambda article: article.published, reverse=True)
@@ -84,15 +89,34 @@ def feed_id(site: SiteConfig, group: Group) -> str:
 
 
 def plan(
-    articles: Sequence[Article], config: Config, now: datetime, preferred: Collection[str] = ()
+    articles: Sequence[Listed],
+    config: Config,
+    now: datetime,
+    preferred: Collection[str] = (),
+    resolve: Callable[[Listed], Article] | None = None,
 ) -> Plan:
-    """Group the published articles into the feeds to write."""
+    """Group the published articles into the feeds to write.
+
+    `resolve` turns a listing that becomes an entry into its article; without
+    it, the listings must be articles.
+    """
     site = config.site
     distinct, problems = unique_ids(articles, preferred)
     published = newest_first(article for article in distinct if is_published(article, now))
+    resolved: dict[int, Article] = {}
 
-    sections: dict[str, list[Article]] = defaultdict(list)
-    topics: dict[str, list[Article]] = defaultdict(list)
+    def entries(members: list[Listed]) -> tuple[Article, ...]:
+        chosen = []
+        for member in members[: config.feeds.max_entries]:
+            article = resolved.get(id(member))
+            if article is None:
+                article = resolve(member) if resolve else _as_article(member)
+                resolved[id(member)] = article
+            chosen.append(article)
+        return tuple(chosen)
+
+    sections: dict[str, list[Listed]] = defaultdict(list)
+    topics: dict[str, list[Listed]] = defaultdict(list)
     section_names: dict[str, Counter[str]] = defaultdict(Counter)
     topic_names: dict[str, Counter[str]] = defaultdict(Counter)
     for article in published:
@@ -104,17 +128,8 @@ def plan(
             topics[slug].append(article)
             topic_names[slug][topic] += 1
 
-    limit = config.feeds.max_entries
     groups = [
-        Group(
-            GroupKind.ALL,
-            site.title,
-            "all",
-            "all",
-            site.url,
-            tuple(published[:limit]),
-            len(published),
-        )
+        Group(GroupKind.ALL, site.title, "all", "all", site.url, entries(published), len(published))
     ]
     for kind, members, names in (
         (GroupKind.SECTION, sections, section_names),
@@ -124,12 +139,17 @@ def plan(
             name = _preferred(names[slug])
             if len(names[slug]) > 1:
                 problems.append(_merged(kind, slug, names[slug], members[slug]))
-            entries = members[slug]
             groups.append(Group(
                 kind, name, slug, f"{kind.value}/{slug}", page_url(site, kind, slug),
-                tuple(entries[:limit]), len(entries),
+                entries(members[slug]), len(members[slug]),
             ))  # fmt: skip
-    return Plan(tuple(groups), tuple(published), tuple(problems))
+    return Plan(tuple(groups), len(published), tuple(problems))
+
+
+def _as_article(listing: Listed) -> Article:
+    if not isinstance(listing, Article):
+        raise TypeError(f"{listing!r} is not an article; pass `resolve`")
+    return listing
 
 
 def _preferred(names: Counter[str]) -> str:
@@ -137,7 +157,7 @@ def _preferred(names: Counter[str]) -> str:
     return min(names, key=lambda name: (-names[name], name))
 
 
-def _merged(kind: GroupKind, slug: str, names: Counter[str], members: list[Article]) -> Problem:
+def _merged(kind: GroupKind, slug: str, names: Counter[str], members: list[Listed]) -> Problem:
     label = "section" if kind is GroupKind.SECTION else "topic"
     spellings = sorted(names)
     where = {}

@@ -14,13 +14,14 @@ import multiprocessing
 import os
 import stat as stat_module
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from .errors import Problem, UsageError
-from .model import Article, Config
-from .parse import Parsed, digest, parse_article, read_body
-from .state import Cached, Stat
+from .errors import Problem, Severity, UsageError
+from .model import Article, Config, Listed
+from .parse import digest, parse_article, read_body
+from .state import Cached, Listing, Stat, article_from, article_record
 
 MAX_ARTICLE_BYTES = 4 * 1024 * 1024
 PARALLEL_FROM = 1000  # files to parse: fewer are parsed faster than processes start
@@ -31,7 +32,7 @@ class File:
     """One article file: its key (path under the articles folder), its path, and its stat."""
 
     source: str
-    path: Path
+    path: str
     stat: Stat
 
 
@@ -39,17 +40,18 @@ class File:
 class Loaded:
     """Every article that parsed, every problem found, and what the cache may keep.
 
-    `broken` maps the key of each file that exists but gave no article, for
-    an error, to its name in messages. `fresh` holds a cache entry for each
-    article that parsed without any problem.
+    `articles` holds cached listings and freshly parsed articles. `broken`
+    maps the key of each file that exists but gave no article, for an error,
+    to its name in messages. `fresh` holds a cache entry for every article
+    that parsed without any problem.
     """
 
-    articles: tuple[Article, ...]
+    articles: tuple[Listed, ...]
     problems: tuple[Problem, ...]
     files: int
     broken: dict[str, str] = field(default_factory=dict)
     fresh: dict[str, Cached] = field(default_factory=dict)
-    parsed: int = 0
+    parsed: tuple[Article, ...] = ()
 
 
 Progress = Callable[[list[File]], Iterable[File]]
@@ -62,12 +64,15 @@ def article_files(root: Path) -> list[File]:
     is never entered twice, so a link loop ends; and a file reached twice
     (through a link) is read once. FIFOs, sockets and devices are ignored.
     """
+    if not root.is_dir():
+        raise UsageError(f"{root}: the articles folder does not exist")
     real_root = root.resolve()
     seen: set[tuple[int, int]] = set()
     found: list[File] = []
+    is_dir, is_file = stat_module.S_ISDIR, stat_module.S_ISREG
 
-    def walk(folder: Path, prefix: str) -> None:
-        info = folder.stat()
+    def walk(folder: str, prefix: str) -> None:
+        info = os.stat(folder)
         if (info.st_dev, info.st_ino) in seen:
             return
         seen.add((info.st_dev, info.st_ino))
@@ -80,19 +85,19 @@ def article_files(root: Path) -> list[File]:
             if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):
                 continue
             try:
-                entry_stat = entry.stat()
+                info = entry.stat()
             except OSError:
                 continue
-            if stat_module.S_ISDIR(entry_stat.st_mode):
-                walk(Path(entry.path), f"{prefix}{name}/")
-            elif name.endswith(".md") and stat_module.S_ISREG(entry_stat.st_mode):
-                identity = (entry_stat.st_dev, entry_stat.st_ino)
+            if is_dir(info.st_mode):
+                walk(entry.path, f"{prefix}{name}/")
+            elif name.endswith(".md") and is_file(info.st_mode):
+                identity = (info.st_dev, info.st_ino)
                 if identity not in seen:
                     seen.add(identity)
-                    stat = Stat(entry_stat.st_size, entry_stat.st_mtime_ns, entry_stat.st_ino)
-                    found.append(File(prefix + name, Path(entry.path), stat))
+                    stat = Stat(info.st_size, info.st_mtime_ns, info.st_ino)
+                    found.append(File(prefix + name, entry.path, stat))
 
-    walk(root, "")
+    walk(str(root), "")
     return found
 
 
@@ -104,37 +109,35 @@ def load_articles(
     cache: Mapping[str, Cached] | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    files: list[File] | None = None,
 ) -> Loaded:
     """Read and parse every article under `root`, reusing `cache` for unchanged files."""
-    if not root.is_dir():
-        raise UsageError(f"{root}: the articles folder does not exist")
     cache = cache or {}
-    files = article_files(root)
-    articles: list[Article] = []
+    files = article_files(root) if files is None else files
+    articles: list[Listed] = []
     problems: list[Problem] = []
     broken: dict[str, str] = {}
     fresh: dict[str, Cached] = {}
+    parsed: list[Article] = []
     to_parse: list[File] = []
     for file in files:
         cached = cache.get(file.source)
         if cached is not None and cached.stat == file.stat:
-            article = cached.article
-            if article.path != str(file.path):
-                article = replace(article, path=str(file.path))
-            articles.append(article)
+            articles.append(cached.listing)
             fresh[file.source] = cached
         else:
             to_parse.append(file)
     work = [(file, cache.get(file.source)) for file in to_parse]
-    for file, parsed in _parse_all(work, config, max_bytes, progress, jobs):
-        problems.extend(parsed.problems)
-        if parsed.article is None:
-            broken[file.source] = str(file.path)
+    for file, article, found in _parse_all(work, config, max_bytes, progress, jobs):
+        problems.extend(found)
+        if article is None:
+            broken[file.source] = file.path
             continue
-        articles.append(parsed.article)
-        if not parsed.problems:
-            fresh[file.source] = Cached(file.stat, parsed.article)
-    return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, len(to_parse))
+        articles.append(article)
+        parsed.append(article)
+        if not found:
+            fresh[file.source] = Cached(file.stat, Listing.of(article))
+    return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, tuple(parsed))
 
 
 def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:
@@ -150,47 +153,56 @@ def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:
 
 
 Work = tuple[File, Cached | None]
+Result = tuple[File, Article | None, tuple[Problem, ...]]
 _worker_config: list[tuple[Config, int]] = []
 
 
 def _parse_all(
     work: list[Work], config: Config, max_bytes: int, progress: Progress | None, jobs: int
-) -> Iterator[tuple[File, Parsed]]:
+) -> Iterator[Result]:
     files = [file for file, _ in work]
     paced = progress(files) if progress else files
-    if (
-        jobs > 1
-        and len(work) >= PARALLEL_FROM
-        and "fork" in multiprocessing.get_all_start_methods()
-    ):
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    if jobs > 1 and len(work) >= PARALLEL_FROM and forking:
         _worker_config[:] = [(config, max_bytes)]  # inherited by the forked workers
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = pool.imap(_parse_in_worker, work, chunksize=64)
-            for _, result in zip(paced, results, strict=True):
-                yield result
+            for file, (record, found) in zip(paced, results, strict=True):
+                article = None if record is None else article_from(record)
+                yield (
+                    file,
+                    article,
+                    tuple(Problem(p[0], p[1], p[2], p[3], Severity(p[4])) for p in found),
+                )
         return
     cached = dict(work)
     for file in paced:
-        yield file, _parse_file(file, cached[file], config, max_bytes)
+        yield (file, *_parse_file(file, cached[file], config, max_bytes))
 
 
-def _parse_in_worker(item: Work) -> tuple[File, Parsed]:
+def _parse_in_worker(item: Work) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]:
+    """Parse one file in a worker; plain tuples travel back faster than objects."""
     config, max_bytes = _worker_config[0]
     file, cached = item
-    return file, _parse_file(file, cached, config, max_bytes)
+    article, found = _parse_file(file, cached, config, max_bytes)
+    records = [(p.path, p.message, p.line, p.field, p.severity.value) for p in found]
+    return (None if article is None else article_record(article)), records
 
 
-def _parse_file(file: File, cached: Cached | None, config: Config, max_bytes: int) -> Parsed:
-    name = str(file.path)
+def _parse_file(
+    file: File, cached: Cached | None, config: Config, max_bytes: int
+) -> tuple[Article | None, tuple[Problem, ...]]:
     if file.stat.size > max_bytes:
         message = (
             f"the file is {file.stat.size} bytes; expected at most {max_bytes} (max_article_bytes)"
         )
-        return Parsed(None, (Problem(name, message),))
+        return None, (Problem(file.path, message),)
     try:
-        raw = file.path.read_bytes()
+        with open(file.path, "rb") as handle:
+            raw = handle.read()
     except OSError as error:
-        return Parsed(None, (Problem(name, f"cannot be read: {error.strerror}"),))
-    if cached is not None and cached.article.digest == digest(raw):  # touched, not changed
-        return Parsed(replace(cached.article, path=name), ())
-    return parse_article(raw, name, config, file.source, keep_body=False)
+        return None, (Problem(file.path, f"cannot be read: {error.strerror}"),)
+    if cached is not None and cached.listing.digest == digest(raw):  # touched, not changed
+        return cached.listing.article(file.path), ()
+    parsed = parse_article(raw, file.path, config, file.source, keep_body=False)
+    return parsed.article, parsed.problems

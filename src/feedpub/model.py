@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import Enum
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,25 @@ class Article:
     draft: bool = False
     source: str = ""  # the file's path relative to the articles folder: its key in the build state
     digest: str = ""  # of the file's bytes: which version of the file this is
+
+
+class Listed(Protocol):
+    """What grouping needs of an article: an :class:`Article`, or a cached listing of one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def published(self) -> datetime: ...
+    @property
+    def draft(self) -> bool: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def topics(self) -> tuple[str, ...]: ...
 
 
 class GroupKind(Enum):

@@ -32,7 +32,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .content import Content
+from .content import Content, xml_text
 from .group import feed_id, topic_url
 from .model import Article, Config, Group, GroupKind, Image, Person
 from .urls import quote_iri
@@ -46,14 +46,13 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
 
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ATOM_DATES = {"published", "updated"}
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 
 
 def clean(text: str) -> str:
     """`text` without the characters XML 1.0 forbids (a last guard: parse removes them first)."""
-    return _FORBIDDEN.sub("", text)
+    return xml_text(text)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -207,9 +206,9 @@ def _entry(
         fe.category(term=clean(topic), scheme=topic_url(config.site, topic))
     # RSS readers take a description as HTML: escape what HTML would read as
     # markup or as an entity, so the plain-text summary shows as written.
-    fe.summary(clean(_as_html(content.summary) if rss else content.summary))
+    fe.summary(_as_html(content.summary) if rss else content.summary)
     if content.html is not None:
-        fe.content(clean(content.html), type="html")
+        fe.content(content.html, type="html")
     extension = fe.feedpub
     extension.links = links
     extension.base = article.url

@@ -1,22 +1,27 @@
-"""What one build leaves for the next, in one file beside the feeds.
+"""What one build leaves for the next: a small state, read every run, and a large cache.
 
-- the documents it wrote, each with the fingerprint of what it was rendered
-  from and the size and time of the file, so that a document whose inputs did
-  not change is neither rendered nor rewritten;
+The state (``.feedpub-state``) holds:
+
+- the stat of every article file and what the last build reported, so that
+  a rerun in which no file changed (and no future-dated article fell due)
+  is recognised from the stats alone and does nothing at all;
+- the documents written, each with the fingerprint of what it was rendered
+  from and its file's size and time, so that a document whose inputs did not
+  change is neither rendered nor rewritten;
 - the last good version of every article in a feed, with its rendered
   content, so that an article whose file breaks stays in the feeds until it
-  is fixed (nothing published is lost);
-- a parse cache of every published article, keyed by its file's size,
-  modification time and inode, so that a rerun reads only what changed.
+  is fixed (nothing published is lost).
 
-Drafts and future-dated articles are never cached: the file may be served
-with the feeds, and holds only what is already public. A fingerprint of
-feedpub's own code and of the configuration guards the cache: when either
-changes, nothing cached is trusted (except the last good versions, which
-are worth more stale than lost).
+The cache (``.feedpub-cache``), read only when some file changed, holds the
+parse of every published article: a listing to group it by, and the rest
+of the article encoded, decoded only if it becomes an entry. Drafts and
+future-dated articles are never cached (the files may be served with the
+feeds, and hold only what is already public). A fingerprint of feedpub's
+code and of the configuration guards both: when either changes, nothing is
+trusted but the last good versions, which are worth more stale than lost.
 
-Pure: encoded to bytes and decoded here with :mod:`marshal` (version 2, no
-back-references, so equal states give equal bytes); :mod:`write` stores it.
+Pure: encoded and decoded here with :mod:`marshal` (version 2: no
+back-references, so equal values give equal bytes); :mod:`write` stores them.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from .errors import Problem, Severity
 from .model import Article, Config, Image, Person
 
 STATE_FILE = ".feedpub-state"
-FORMAT = 2  # raise when a record changes: an older state then reads as empty
+CACHE_FILE = ".feedpub-cache"
+FORMAT = 3  # raise when a record changes: an older state then reads as empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +54,39 @@ class Stat:
     inode: int
 
 
+class Listing:
+    """A cached article's listing: what grouping reads, with the article decoded on demand."""
+
+    __slots__ = ("_article", "blob", "digest", "draft", "id", "path", "published", "section",
+                 "source", "topics")  # fmt: skip
+
+    def __init__(self, record: tuple[Any, ...], blob: bytes, article: Article | None = None):
+        self.source, self.path, self.id, published, self.section, topics, self.digest = record
+        self.published = datetime.fromisoformat(published)
+        self.topics = tuple(topics)
+        self.draft = False
+        self.blob = blob
+        self._article = article
+
+    @classmethod
+    def of(cls, article: Article) -> Listing:
+        """The listing of a freshly parsed article."""
+        return cls(_listing_record(article), marshal.dumps(article_record(article), 2), article)
+
+    def article(self, path: str | None = None) -> Article:
+        """The whole article (its body left empty), named by `path` when given."""
+        if self._article is None:
+            self._article = article_from(marshal.loads(self.blob))
+        article = self._article
+        return article if path in (None, article.path) else replace(article, path=path)
+
+
 @dataclass(frozen=True, slots=True)
 class Cached:
-    """One article file's parse (without its body), valid while its file is unchanged."""
+    """One article file's parse, valid while its file is unchanged."""
 
     stat: Stat
-    article: Article
+    listing: Listing
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +107,28 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Totals:
+    """The counts a build reports: files read, articles valid, articles published, feeds."""
+
+    files: int = 0
+    articles: int = 0
+    published: int = 0
+    feeds: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class State:
-    """Everything a build passes to the next one."""
+    """Everything a build passes to the next one, but the parse cache."""
 
     fingerprint: str = ""
+    now: datetime | None = None
+    due: datetime | None = None
+    files: Mapping[str, Stat] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()
+    totals: Totals = field(default_factory=Totals)
     documents: Mapping[str, Document] = field(default_factory=dict)
     kept: Mapping[str, Article] = field(default_factory=dict)
     contents: Mapping[str, Rendered] = field(default_factory=dict)
-    parsed: Mapping[str, Cached] = field(default_factory=dict)
 
 
 @cache
@@ -98,13 +145,6 @@ def code_fingerprint() -> str:
 def fingerprint(config: Config) -> str:
     """What every cached value depends on besides its own file: the code and the configuration."""
     return hashlib.blake2b(f"{code_fingerprint()}{config!r}".encode(), digest_size=16).hexdigest()
-
-
-def usable(state: State, fingerprint_now: str, *, use_cache: bool = True) -> State:
-    """The part of `state` this build may trust: all of it, or only the last good versions."""
-    if use_cache and state.fingerprint == fingerprint_now:
-        return state
-    return State(kept=state.kept, contents=state.contents)
 
 
 def keep_last_good(state: State, broken: Mapping[str, str]) -> tuple[list[Article], list[Problem]]:
@@ -132,52 +172,104 @@ def by_source(articles: Iterable[Article]) -> dict[str, Article]:
     return {article.source: article for article in articles}
 
 
-def encode(state: State) -> bytes:
+def encode_state(state: State) -> bytes:
     """The state as bytes, in a stable order."""
     return marshal.dumps(
         (
             FORMAT,
             state.fingerprint,
-            [(name, *_fields(state.documents[name])) for name in sorted(state.documents)],
+            _time(state.now),
+            _time(state.due),
+            [(key, *_stat(stat)) for key, stat in sorted(state.files.items())],
+            [_problem(problem) for problem in state.problems],
+            (state.totals.files, state.totals.articles, state.totals.published,
+             state.totals.feeds),
+            [(name, item.fingerprint, item.size, item.mtime_ns)
+             for name, item in sorted(state.documents.items())],
             [article_record(state.kept[key]) for key in sorted(state.kept)],
             [(key, item.digest, item.content.summary, item.content.html)
              for key, item in sorted(state.contents.items())],
-            [(key, *_stat(item.stat), article_record(item.article))
-             for key, item in sorted(state.parsed.items())],
         ),
         2,
     )  # fmt: skip
 
 
-def decode(data: bytes) -> State:
+def decode_state(data: bytes) -> State:
     """The state in `data`; an empty state when it is unreadable or of another format."""
     try:
-        version, print_, documents, kept, contents, parsed = marshal.loads(data)
+        (version, print_, now, due, files, problems, totals, documents, kept,
+         contents) = marshal.loads(data)  # fmt: skip
         if version != FORMAT:
             return State()
         return State(
             fingerprint=print_,
+            now=_from_time(now),
+            due=_from_time(due),
+            files={key: Stat(size, mtime, inode) for key, size, mtime, inode in files},
+            problems=tuple(_from_problem(problem) for problem in problems),
+            totals=Totals(*totals),
             documents={name: Document(fp, size, mtime) for name, fp, size, mtime in documents},
             kept=by_source(article_from(record) for record in kept),
             contents={key: Rendered(digest, Content(summary, html))
                       for key, digest, summary, html in contents},
-            parsed={key: Cached(Stat(size, mtime, inode), article_from(record))
-                    for key, size, mtime, inode, record in parsed},
         )  # fmt: skip
-    except (ValueError, TypeError, EOFError, IndexError):
+    except (ValueError, TypeError, EOFError, IndexError, KeyError):
         return State()
+
+
+def encode_cache(fingerprint_: str, cache_: Mapping[str, Cached]) -> bytes:
+    """The parse cache as bytes, in a stable order."""
+    entries = []
+    for key in sorted(cache_):
+        item = cache_[key]
+        listing = item.listing
+        entries.append((*_stat(item.stat), _listing_record(listing), listing.blob))
+    return marshal.dumps((FORMAT, fingerprint_, entries), 2)
+
+
+def decode_cache(data: bytes, fingerprint_: str) -> dict[str, Cached]:
+    """The parse cache in `data`, when it was made under `fingerprint_`; else empty."""
+    try:
+        version, print_, entries = marshal.loads(data)
+        if version != FORMAT or print_ != fingerprint_:
+            return {}
+        found = {}
+        for size, mtime, inode, record, blob in entries:
+            listing = Listing(record, blob)
+            found[listing.source] = Cached(Stat(size, mtime, inode), listing)
+        return found
+    except (ValueError, TypeError, EOFError, IndexError):
+        return {}
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _from_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def _stat(stat: Stat) -> tuple[int, int, int]:
     return stat.size, stat.mtime_ns, stat.inode
 
 
-def _fields(document: Document) -> tuple[str, int, int]:
-    return document.fingerprint, document.size, document.mtime_ns
+def _problem(problem: Problem) -> tuple[Any, ...]:
+    return problem.path, problem.message, problem.line, problem.field, problem.severity.value
+
+
+def _from_problem(record: tuple[Any, ...]) -> Problem:
+    path, message, line, field_, severity = record
+    return Problem(path, message, line, field_, Severity(severity))
+
+
+def _listing_record(item: Article | Listing) -> tuple[Any, ...]:
+    return (item.source, item.path, item.id, item.published.isoformat(), item.section,
+            item.topics, item.digest)  # fmt: skip
 
 
 def article_record(article: Article) -> tuple[Any, ...]:
-    """An article as a tuple of plain values (marshal's and pickle's cheapest form)."""
+    """An article as a tuple of plain values (marshal's cheapest form)."""
     image = article.image
     return (
         article.path, article.id, article.slug, article.title, article.section,

@@ -22,10 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LockedError
-from .state import STATE_FILE, State, decode, encode
+from .state import (
+    CACHE_FILE,
+    STATE_FILE,
+    Cached,
+    State,
+    decode_cache,
+    decode_state,
+    encode_cache,
+    encode_state,
+)  # fmt: skip
 
 LOCK_FILE = ".feedpub.lock"
-_TEMPORARY = re.compile(r"\..+\.(atom|rss|feedpub-state)\.[A-Za-z0-9_]{8}\.tmp\Z")
+_TEMPORARY = re.compile(r"\..+\.(atom|rss|feedpub-state|feedpub-cache)\.[A-Za-z0-9_]{8}\.tmp\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +107,24 @@ def locked(out: Path, wait: float) -> Iterator[None]:
 def read_state(out: Path) -> State:
     """The state the previous build left in `out`; empty when there is none."""
     try:
-        return decode((out / STATE_FILE).read_bytes())
+        return decode_state((out / STATE_FILE).read_bytes())
     except OSError:
         return State()
+
+
+def read_cache(out: Path, fingerprint: str) -> dict[str, Cached]:
+    """The parse cache the previous build left in `out`, if made under `fingerprint`."""
+    try:
+        return decode_cache((out / CACHE_FILE).read_bytes(), fingerprint)
+    except OSError:
+        return {}
+
+
+def write_cache(out: Path, fingerprint: str, cache: Mapping[str, Cached]) -> None:
+    """Save the parse cache for the next build, unless it is byte for byte the one on disk."""
+    data = encode_cache(fingerprint, cache)
+    if differs(out / CACHE_FILE, data):
+        atomic_write(out / CACHE_FILE, data)
 
 
 def stale(out: Path, previous: State, names: Collection[str]) -> list[str]:
@@ -143,7 +167,7 @@ def write_documents(
 
 def write_state(out: Path, state: State) -> None:
     """Save the state for the next build, unless it is byte for byte the one on disk."""
-    data = encode(state)
+    data = encode_state(state)
     if differs(out / STATE_FILE, data):
         atomic_write(out / STATE_FILE, data)
 
