@@ -18,6 +18,8 @@ from lxml import etree
 
 from feedpub.config import load_config
 from feedpub.load import load_articles
+from feedpub.model import Article
+from feedpub.state import Listing
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
@@ -28,7 +30,10 @@ FEEDS_URL = "https://news.example/feeds/"
 
 CONFIG = load_config((FIXTURE_SITE / "feedpub.toml").read_text(), "feedpub.toml")
 SOURCES = {
-    article.id: article for article in load_articles(FIXTURE_SITE / "articles", CONFIG).articles
+    article.id: article
+    for listed in load_articles(FIXTURE_SITE / "articles", CONFIG).articles
+    for article in [listed.article() if isinstance(listed, Listing) else listed]
+    if isinstance(article, Article)
 }
 PUBLISHED = {
     key: article

@@ -20,11 +20,10 @@ from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
-from .content import Content, render_content
 from .errors import Problem, Severity
 from .group import is_published, plan
 from .load import File, Progress, article_files, load_articles, read_bodies
-from .model import Article, Config, Group, Listed
+from .model import Article, Config, Content, Group, Listed
 from .state import (
     Cached,
     Document,
@@ -129,7 +128,7 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     loaded = load_articles(
         articles, config, max_bytes=config.build.max_article_bytes, files=files,
         cache=read_cache(out, current) if trusted else None, progress=options.progress,
-        jobs=options.jobs,
+        jobs=options.jobs, now=now,
     )  # fmt: skip
     kept, notes = keep_last_good(previous, loaded.broken)
     feeds = plan(
@@ -138,7 +137,7 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     report = Report(
         problems=_ordered((*loaded.problems, *notes, *feeds.problems)), files=loaded.files,
         articles=len(loaded.articles), published=feeds.published, groups=feeds.groups,
-        feeds=len(feeds.groups), parsed=len(loaded.parsed),
+        feeds=len(feeds.groups), parsed=loaded.parsed,
     )  # fmt: skip
     if validating:
         return report
@@ -171,10 +170,9 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
         source: _settled(cached, started) for source, cached in loaded.fresh.items()
         if is_published(cached.listing, now)
     }  # fmt: skip
-    future = [a.published for a in loaded.parsed if not a.draft and a.published > now]
     write_state(out, State(
-        fingerprint=current, now=now, due=min(future, default=None),
-        files={file.source: _settled_stat(file.stat, started) for file in files},
+        fingerprint=current, now=now, due=loaded.due,
+        files=[file._replace(stat=_settled_stat(file.stat, started)) for file in files],
         problems=report.problems,
         totals=Totals(report.files, report.articles, report.published, report.feeds),
         documents=documents, kept=in_feeds,
@@ -196,7 +194,7 @@ RACY_NS = 2_000_000_000
 
 
 def _settled_stat(stat: Stat, started: int) -> Stat:
-    return replace(stat, mtime_ns=-1) if stat.mtime_ns >= started - RACY_NS else stat
+    return stat._replace(mtime_ns=-1) if stat.mtime_ns >= started - RACY_NS else stat
 
 
 def _settled(cached: Cached, started: int) -> Cached:
@@ -210,10 +208,7 @@ def _nothing_changed(out: Path, previous: State, files: list[File], now: datetim
         return False
     if previous.due is not None and now >= previous.due:
         return False
-    if len(files) != len(previous.files):
-        return False
-    stats = previous.files
-    if any(stats.get(file.source) != file.stat for file in files):
+    if files != previous.files:  # tuples all the way down: compared in C
         return False
     return all(
         file_stat(out / name) == (document.size, document.mtime_ns)
@@ -252,6 +247,8 @@ def _contents(
     trusted: bool,
 ) -> dict[str, Content]:  # fmt: skip
     """The rendered content of every article in a feed: cached where still valid, else rendered."""
+    from .content import render_content
+
     contents: dict[str, Content] = {}
     missing: list[Article] = []
     for source, article in in_feeds.items():

@@ -198,7 +198,7 @@ def _config(path: Path | None) -> Config:
 def _now(text: str | None, config: Config) -> datetime:
     if text is None:
         return datetime.now(UTC).replace(microsecond=0)
-    from .parse import parse_date
+    from .dates import parse_date
 
     try:
         return parse_date(text, config.site.timezone)

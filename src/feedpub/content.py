@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 import pyromark
 
-from .model import Article, ContentMode, FeedsConfig
+from .model import Article, Content, ContentMode, FeedsConfig
 from .urls import quote_iri
 
 _TAGS = {
@@ -54,14 +53,6 @@ _BLOCK_BOUNDARY = re.compile(
     r"</?(?:p|br|li|h[1-6]|blockquote|div|figure|figcaption|tr|td|th|pre|dd|dt|hr)\b"
 )
 _MARKDOWN = pyromark.Markdown(options=pyromark.Options(0))  # CommonMark; raw HTML goes to nh3
-
-
-@dataclass(frozen=True, slots=True)
-class Content:
-    """What an entry carries besides its metadata, free of characters XML forbids."""
-
-    summary: str
-    html: str | None
 
 
 def render_content(article: Article, feeds: FeedsConfig, body: str | None = None) -> Content:

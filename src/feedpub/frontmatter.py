@@ -81,6 +81,17 @@ def decode(raw: bytes, path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_C0_BYTES = bytes(code for code in range(32) if code not in b"\t\n\r")
+
+
+def xml_clean(raw: bytes) -> bool:
+    """True when UTF-8 `raw` holds no character XML 1.0 forbids (checked in C, bytewise)."""
+    return (
+        len(raw.translate(None, _C0_BYTES)) == len(raw)
+        and b"\xef\xbf\xbe" not in raw and b"\xef\xbf\xbf" not in raw
+    )  # fmt: skip
+
+
 def remove_forbidden(text: str, path: str) -> tuple[str, list[Problem]]:
     """Drop the characters XML 1.0 forbids, with a warning naming each line they were on."""
     if not _FORBIDDEN.search(text):
@@ -97,9 +108,12 @@ def remove_forbidden(text: str, path: str) -> tuple[str, list[Problem]]:
     return _FORBIDDEN.sub("", text), problems
 
 
-def split(text: str, path: str) -> Document:
-    """Split decoded text into front matter fields and body; raises ArticleError."""
-    text, problems = remove_forbidden(text, path)
+def split(text: str, path: str, *, clean: bool = False) -> Document:
+    """Split decoded text into front matter fields and body; raises ArticleError.
+
+    `clean` says the text is known to hold no character XML forbids.
+    """
+    text, problems = (text, []) if clean else remove_forbidden(text, path)
     if not _FENCE.match(text):
         raise ArticleError(Problem(
             path, "expected the file to start with a '---' line opening the front matter", line=1
@@ -118,6 +132,9 @@ def split(text: str, path: str) -> Document:
 
 
 def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:
+    simple = read_simple(yaml_text, first_line)
+    if simple is not None:
+        return simple
     try:
         node = yaml.compose(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
@@ -154,6 +171,98 @@ def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:
             line=first_line + node.start_mark.line,
         ))  # fmt: skip
     return walker.mapping_fields(node)
+
+
+# The plain YAML most front matter is written in, read without PyYAML: each line
+# a `key: value`, a value being plain text, a simple quoted string, a one-line
+# list of such, or a block of indented `key: value` lines. A plain value may not
+# start with a YAML indicator nor hold ": " or " #". Anything else is left to
+# PyYAML; tests check that both read the same text the same way.
+_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*\Z")
+_NESTED_LINE = re.compile(r"([ ]+)([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*\Z")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_FLOW_FORBIDDEN = frozenset(",[]{}")
+# Tabs, YAML's other line breaks, byte-order marks, and what PyYAML refuses as
+# unprintable: front matter holding any of them goes to PyYAML.
+_UNUSUAL = re.compile(
+    "[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]|\u2028|\u2029"
+)
+
+
+def _simple_scalar(text: str, in_list: bool = False) -> str | None:
+    """The value of a plain or simply quoted YAML scalar; None when it is anything else."""
+    if not text or "\t" in text:
+        return None
+    first = text[0]
+    if first == '"':
+        inner = text[1:-1]
+        ok = len(text) > 1 and text[-1] == '"' and '"' not in inner and "\\" not in inner
+        return inner if ok else None
+    if first == "'":
+        inner = text[1:-1]
+        return inner if len(text) > 1 and text[-1] == "'" and "'" not in inner else None
+    if first in _INDICATORS or ": " in text or " #" in text or text[-1] == ":":
+        return None
+    if in_list and not _FLOW_FORBIDDEN.isdisjoint(text):
+        return None
+    return text
+
+
+def _simple_value(text: str) -> Value | None:
+    if text.startswith("[") and text.endswith("]"):
+        inner = text[1:-1].strip()
+        if not inner:
+            return []
+        items = [_simple_scalar(item.strip(), in_list=True) for item in inner.split(",")]
+        return None if any(item is None for item in items) else items  # type: ignore[return-value]
+    return _simple_scalar(text)
+
+
+def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:
+    """The fields of plain, simple front matter; None when it needs a full YAML parser."""
+    if _UNUSUAL.search(yaml_text):
+        return None
+    fields: dict[str, Field] = {}
+    lines = yaml_text.split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            index += 1
+            continue
+        match = _SIMPLE_LINE.match(line)
+        if match is None or match.group(1) in fields:
+            return None
+        key, text = match.group(1), match.group(2)
+        number = first_line + index
+        index += 1
+        if text:
+            value = _simple_value(text)
+            if value is None:
+                return None
+            fields[key] = Field(value, number)
+            continue
+        nested: dict[str, Value] = {}
+        nested_lines: dict[str, int] = {}
+        indent = None
+        while index < len(lines) and (lines[index][:1] == " " or not lines[index].strip()):
+            inner = lines[index]
+            index += 1
+            if not inner.strip() or inner.strip().startswith("#"):
+                continue
+            found = _NESTED_LINE.match(inner)
+            if found is None or (indent is not None and found.group(1) != indent):
+                return None
+            indent = found.group(1)
+            name, item = found.group(2), found.group(3)
+            value = _simple_scalar(item) if item else None
+            if value is None or name in nested:
+                return None
+            nested[name] = value
+            nested_lines[name] = first_line + index - 1
+        fields[key] = Field(nested if indent is not None else "", number, nested_lines)
+    return fields or None
 
 
 class _Walker:

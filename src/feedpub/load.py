@@ -10,25 +10,23 @@ to parse are spread over every core.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import stat as stat_module
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import Problem, Severity, UsageError
 from .model import Article, Config, Listed
-from .parse import digest, parse_article, read_body
 from .state import Cached, Listing, Stat, article_from, article_record
 
 MAX_ARTICLE_BYTES = 4 * 1024 * 1024
 PARALLEL_FROM = 1000  # files to parse: fewer are parsed faster than processes start
 
 
-@dataclass(frozen=True, slots=True)
-class File:
+class File(NamedTuple):
     """One article file: its key (path under the articles folder), its path, and its stat."""
 
     source: str
@@ -51,53 +49,66 @@ class Loaded:
     files: int
     broken: dict[str, str] = field(default_factory=dict)
     fresh: dict[str, Cached] = field(default_factory=dict)
-    parsed: tuple[Article, ...] = ()
+    parsed: int = 0
+    due: datetime | None = None  # the first time after `now` at which a parsed article is due
 
 
 Progress = Callable[[list[File]], Iterable[File]]
 
 
 def article_files(root: Path) -> list[File]:
-    """Every `*.md` file under `root`, in a stable order, skipping names that start with `.` or `_`.
+    """Every `*.md` file under `root`, skipping names that start with `.` or `_`.
 
     Symbolic links are followed only when they stay inside `root`; a folder
-    is never entered twice, so a link loop ends; and a file reached twice
-    (through a link) is read once. FIFOs, sockets and devices are ignored.
+    is never entered twice, so a link loop ends; and a file reached both
+    directly and through a link is read once. FIFOs, sockets and devices are
+    ignored. This runs on every build over every file, so it does no more
+    than one `stat` per file.
     """
     if not root.is_dir():
         raise UsageError(f"{root}: the articles folder does not exist")
     real_root = root.resolve()
-    seen: set[tuple[int, int]] = set()
+    folders_seen: set[tuple[int, int]] = set()
     found: list[File] = []
-    is_dir, is_file = stat_module.S_ISDIR, stat_module.S_ISREG
+    linked: list[File] = []
+    is_regular = stat_module.S_ISREG
 
     def walk(folder: str, prefix: str) -> None:
         info = os.stat(folder)
-        if (info.st_dev, info.st_ino) in seen:
+        if (info.st_dev, info.st_ino) in folders_seen:
             return
-        seen.add((info.st_dev, info.st_ino))
+        folders_seen.add((info.st_dev, info.st_ino))
         with os.scandir(folder) as entries:
-            children = sorted(entries, key=lambda entry: entry.name)
-        for entry in children:
-            name = entry.name
-            if name[0] in "._":
-                continue
-            if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):
-                continue
-            try:
-                info = entry.stat()
-            except OSError:
-                continue
-            if is_dir(info.st_mode):
-                walk(entry.path, f"{prefix}{name}/")
-            elif name.endswith(".md") and is_file(info.st_mode):
-                identity = (info.st_dev, info.st_ino)
-                if identity not in seen:
-                    seen.add(identity)
-                    stat = Stat(info.st_size, info.st_mtime_ns, info.st_ino)
-                    found.append(File(prefix + name, entry.path, stat))
+            for entry in entries:
+                name = entry.name
+                if name[0] in "._":
+                    continue
+                link = entry.is_symlink()
+                if link and not Path(entry.path).resolve().is_relative_to(real_root):
+                    continue
+                try:
+                    if entry.is_dir():
+                        walk(entry.path, f"{prefix}{name}/")
+                        continue
+                    if not name.endswith(".md"):
+                        continue
+                    info = entry.stat()
+                except OSError:
+                    continue
+                if is_regular(info.st_mode):
+                    file = File(
+                        prefix + name, entry.path, Stat(info.st_size, info.st_mtime_ns, info.st_ino)
+                    )
+                    (linked if link else found).append(file)
 
     walk(str(root), "")
+    if linked:  # a link to a file that is also found directly adds nothing
+        direct = {os.path.realpath(file.path) for file in found}
+        for file in linked:
+            real = os.path.realpath(file.path)
+            if real not in direct:
+                direct.add(real)
+                found.append(file)
     return found
 
 
@@ -110,6 +121,7 @@ def load_articles(
     progress: Progress | None = None,
     jobs: int = 1,
     files: list[File] | None = None,
+    now: datetime | None = None,
 ) -> Loaded:
     """Read and parse every article under `root`, reusing `cache` for unchanged files."""
     cache = cache or {}
@@ -118,7 +130,8 @@ def load_articles(
     problems: list[Problem] = []
     broken: dict[str, str] = {}
     fresh: dict[str, Cached] = {}
-    parsed: list[Article] = []
+    parsed = 0
+    due: datetime | None = None
     to_parse: list[File] = []
     for file in files:
         cached = cache.get(file.source)
@@ -133,15 +146,22 @@ def load_articles(
         if article is None:
             broken[file.source] = file.path
             continue
-        articles.append(article)
-        parsed.append(article)
-        if not found:
-            fresh[file.source] = Cached(file.stat, Listing.of(article))
-    return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, tuple(parsed))
+        parsed += 1
+        if now is not None and not article.draft and now < article.published:
+            due = article.published if due is None else min(due, article.published)
+        if found:  # not cached: its problems must be reported each time
+            articles.append(article)
+        else:  # kept as a listing only: a large archive must not hold every article
+            listing = Listing.of(article)
+            articles.append(listing)
+            fresh[file.source] = Cached(file.stat, listing)
+    return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, parsed, due)
 
 
 def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:
     """The Markdown body of each article, read again from its file, by source."""
+    from .parse import read_body
+
     bodies = {}
     for article in articles:
         try:
@@ -162,6 +182,8 @@ def _parse_all(
 ) -> Iterator[Result]:
     files = [file for file, _ in work]
     paced = progress(files) if progress else files
+    import multiprocessing
+
     forking = "fork" in multiprocessing.get_all_start_methods()
     if jobs > 1 and len(work) >= PARALLEL_FROM and forking:
         _worker_config[:] = [(config, max_bytes)]  # inherited by the forked workers
@@ -202,6 +224,8 @@ def _parse_file(
             raw = handle.read()
     except OSError as error:
         return None, (Problem(file.path, f"cannot be read: {error.strerror}"),)
+    from .parse import digest, parse_article  # here: a build with nothing to parse skips them
+
     if cached is not None and cached.listing.digest == digest(raw):  # touched, not changed
         return cached.listing.article(file.path), ()
     parsed = parse_article(raw, file.path, config, file.source, keep_body=False)

@@ -127,6 +127,14 @@ class Listed(Protocol):
     def topics(self) -> tuple[str, ...]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Content:
+    """What an entry carries besides its metadata, free of characters XML forbids."""
+
+    summary: str
+    html: str | None
+
+
 class GroupKind(Enum):
     """The three kinds of feed: everything, one section, one topic."""
 

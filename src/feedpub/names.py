@@ -44,6 +44,7 @@ def slugify(name: str) -> str:
     return slug
 
 
+@functools.lru_cache(maxsize=8192)
 def has_slug(name: str) -> bool:
     """True when `name` has at least one letter or digit to make a slug of."""
     return any(_kept(char) for char in unicodedata.normalize("NFKC", name))

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import PurePosixPath
 
-from dateutil import parser as dateparser
-
+from .dates import parse_date
 from .errors import ArticleError, Problem, Severity
-from .frontmatter import Field, Value, decode, split
+from .frontmatter import Field, Value, decode, split, xml_clean
 from .model import Article, Config, Image, Person
 from .names import has_slug, slugify, tag_uri
 from .urls import absolute, is_absolute_http
@@ -27,7 +26,6 @@ KNOWN_KEYS = (
     "author", "image", "id", "slug", "url", "draft",
 )  # fmt: skip
 IMAGE_KEYS = ("url", "caption", "credit", "type", "length")
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?\Z")
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+\Z")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*\Z")
 _TRUE = {"true", "yes", "on"}
@@ -38,10 +36,6 @@ _IMAGE_TYPES = {
     ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif",
     ".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml",
 }  # fmt: skip
-# Two defaults that differ in year, month and day: a text that leaves any of
-# them out parses to two different days and is refused as incomplete (a time
-# left out is midnight).
-_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
 
 
 def digest(raw: bytes) -> str:
@@ -76,7 +70,7 @@ def parse_article(
     matter in memory; :func:`read_body` fetches it for the articles in feeds).
     """
     try:
-        document = split(decode(raw, path), path)
+        document = split(decode(raw, path), path, clean=xml_clean(raw))
     except ArticleError as error:
         return Parsed(None, (error.problem,))
     reader = _Fields(path, document.fields)
@@ -240,41 +234,6 @@ def _topics(fields: _Fields) -> tuple[str, ...]:
     return tuple(topics)
 
 
-def parse_date(text: str, zone: tzinfo) -> datetime:
-    """A date or date-time as dateutil reads it; naive values are placed in `zone`.
-
-    Raises ValueError with a message saying what was wrong.
-    """
-    text = text.strip()
-    if _ISO.match(text):  # the common case, read in C; dateutil for everything else
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError("is not a date") from None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=zone)
-        return value.replace(microsecond=0)
-    results = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for default in _DEFAULTS:
-            try:
-                results.append(dateparser.parse(text, default=default))
-            except dateparser.UnknownTimezoneWarning:
-                raise ValueError(
-                    "names a time zone that is not known; give an offset such as -04:00"
-                ) from None
-            except (ValueError, OverflowError):
-                raise ValueError("is not a date") from None
-    first, second = results
-    if first.date() != second.date():
-        raise ValueError("is not a complete date (a year, a month and a day are needed)")
-    value = first
-    if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=zone)
-    return value.replace(microsecond=0)
-
-
 def _date(fields: _Fields, key: str, zone: tzinfo, *, required: bool = False) -> datetime | None:
     text = fields.text(key, required=required)
     if text is None:
@@ -354,7 +313,7 @@ def _image(fields: _Fields, base: str) -> Image | None:
         )
         return None
     media_type = parts.get("type") or _IMAGE_TYPES.get(
-        PurePosixPath(url.split("?")[0]).suffix.lower()
+        os.path.splitext(url.split("?")[0].split("#")[0])[1].lower()
     )
     if media_type is not None and not _MEDIA_TYPE.match(media_type):
         note("type", f"expected a media type such as image/jpeg, got {media_type!r}")

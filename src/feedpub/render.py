@@ -32,9 +32,9 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .content import Content, xml_text
+from .content import xml_text
 from .group import feed_id, topic_url
-from .model import Article, Config, Group, GroupKind, Image, Person
+from .model import Article, Config, Content, Group, GroupKind, Image, Person
 from .urls import quote_iri
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"

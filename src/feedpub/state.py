@@ -28,26 +28,23 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
-from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import __version__
-from .content import Content
 from .errors import Problem, Severity
-from .model import Article, Config, Image, Person
+from .model import Article, Config, Content, Image, Person
 
 STATE_FILE = ".feedpub-state"
 CACHE_FILE = ".feedpub-cache"
-FORMAT = 3  # raise when a record changes: an older state then reads as empty
+FORMAT = 4  # raise when a record changes: an older state then reads as empty
 
 
-@dataclass(frozen=True, slots=True)
-class Stat:
-    """What identifies one version of a file without reading it."""
+class Stat(NamedTuple):
+    """What identifies one version of a file without reading it (a tuple: compared in C)."""
 
     size: int
     mtime_ns: int
@@ -61,17 +58,17 @@ class Listing:
                  "source", "topics")  # fmt: skip
 
     def __init__(self, record: tuple[Any, ...], blob: bytes, article: Article | None = None):
-        self.source, self.path, self.id, published, self.section, topics, self.digest = record
+        (self.source, self.path, self.id, published, self.section, topics, self.digest,
+         self.draft) = record  # fmt: skip
         self.published = datetime.fromisoformat(published)
         self.topics = tuple(topics)
-        self.draft = False
         self.blob = blob
         self._article = article
 
     @classmethod
     def of(cls, article: Article) -> Listing:
-        """The listing of a freshly parsed article."""
-        return cls(_listing_record(article), marshal.dumps(article_record(article), 2), article)
+        """The listing of a freshly parsed article (which is not kept: its blob is)."""
+        return cls(_listing_record(article), marshal.dumps(article_record(article), 2))
 
     def article(self, path: str | None = None) -> Article:
         """The whole article (its body left empty), named by `path` when given."""
@@ -123,7 +120,7 @@ class State:
     fingerprint: str = ""
     now: datetime | None = None
     due: datetime | None = None
-    files: Mapping[str, Stat] = field(default_factory=dict)
+    files: Sequence[tuple[str, str, tuple[int, int, int]]] = ()
     problems: tuple[Problem, ...] = ()
     totals: Totals = field(default_factory=Totals)
     documents: Mapping[str, Document] = field(default_factory=dict)
@@ -131,9 +128,31 @@ class State:
     contents: Mapping[str, Rendered] = field(default_factory=dict)
 
 
+class _Decoded(Mapping[str, Article]):
+    """Article records by source, each decoded when first asked for (most never are)."""
+
+    def __init__(self, records: dict[str, tuple[Any, ...]]) -> None:
+        self._records = records
+        self._articles: dict[str, Article] = {}
+
+    def __getitem__(self, key: str) -> Article:
+        article = self._articles.get(key)
+        if article is None:
+            article = self._articles[key] = article_from(self._records[key])
+        return article
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
 @cache
 def code_fingerprint() -> str:
     """A digest of feedpub's own source: any change to the code invalidates the cache."""
+    from importlib import resources
+
     digest = hashlib.blake2b(__version__.encode(), digest_size=16)
     package = resources.files(__package__ or "feedpub")
     for name in sorted(item.name for item in package.iterdir() if item.name.endswith(".py")):
@@ -180,7 +199,7 @@ def encode_state(state: State) -> bytes:
             state.fingerprint,
             _time(state.now),
             _time(state.due),
-            [(key, *_stat(stat)) for key, stat in sorted(state.files.items())],
+            [(source, path, tuple(stat)) for source, path, stat in state.files],
             [_problem(problem) for problem in state.problems],
             (state.totals.files, state.totals.articles, state.totals.published,
              state.totals.feeds),
@@ -205,11 +224,11 @@ def decode_state(data: bytes) -> State:
             fingerprint=print_,
             now=_from_time(now),
             due=_from_time(due),
-            files={key: Stat(size, mtime, inode) for key, size, mtime, inode in files},
+            files=files,
             problems=tuple(_from_problem(problem) for problem in problems),
             totals=Totals(*totals),
             documents={name: Document(fp, size, mtime) for name, fp, size, mtime in documents},
-            kept=by_source(article_from(record) for record in kept),
+            kept=_Decoded({record[14]: record for record in kept}),
             contents={key: Rendered(digest, Content(summary, html))
                       for key, digest, summary, html in contents},
         )  # fmt: skip
@@ -223,7 +242,7 @@ def encode_cache(fingerprint_: str, cache_: Mapping[str, Cached]) -> bytes:
     for key in sorted(cache_):
         item = cache_[key]
         listing = item.listing
-        entries.append((*_stat(item.stat), _listing_record(listing), listing.blob))
+        entries.append((*item.stat, _listing_record(listing), listing.blob))
     return marshal.dumps((FORMAT, fingerprint_, entries), 2)
 
 
@@ -250,10 +269,6 @@ def _from_time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def _stat(stat: Stat) -> tuple[int, int, int]:
-    return stat.size, stat.mtime_ns, stat.inode
-
-
 def _problem(problem: Problem) -> tuple[Any, ...]:
     return problem.path, problem.message, problem.line, problem.field, problem.severity.value
 
@@ -265,7 +280,7 @@ def _from_problem(record: tuple[Any, ...]) -> Problem:
 
 def _listing_record(item: Article | Listing) -> tuple[Any, ...]:
     return (item.source, item.path, item.id, item.published.isoformat(), item.section,
-            item.topics, item.digest)  # fmt: skip
+            item.topics, item.digest, item.draft)  # fmt: skip
 
 
 def article_record(article: Article) -> tuple[Any, ...]:

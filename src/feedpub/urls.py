@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -17,11 +18,23 @@ def quote_iri(address: str) -> str:
 
 def is_absolute_http(address: str) -> bool:
     """True for an `http:` or `https:` address with a host."""
+    if address.startswith(("https://", "http://")) and _HOST_START.match(
+        address, 8 if address[4] == "s" else 7
+    ):
+        return True
     parts = urlsplit(address)
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_~/-]*\Z")
+_PLAIN_ROOTED = re.compile(r"/[A-Za-z0-9_~-][A-Za-z0-9_~/.-]*\Z")
+_HOST_START = re.compile(r"[A-Za-z0-9]")
+
+
+@functools.lru_cache(maxsize=64)
+def _origin(base: str) -> str:
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def absolute(address: str, base: str) -> str:
@@ -29,6 +42,8 @@ def absolute(address: str, base: str) -> str:
     address = address.strip()
     if base.endswith("/") and _PLAIN_PATH.match(address):  # a plain relative path: no dots
         return base + address
+    if _PLAIN_ROOTED.match(address) and "/." not in address:  # a plain path from the root
+        return _origin(base) + address
     return quote_iri(urljoin(base, address))
 
 

@@ -1,0 +1,101 @@
+"""The fast reader of plain front matter reads exactly what PyYAML reads, or defers to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_SITE, PROJECT, TESTS
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from feedpub.errors import ArticleError
+from feedpub.frontmatter import Field, _read_yaml, read_simple
+
+KEYS = st.sampled_from(["title", "section", "topics", "published", "image", "url", "x-y", "a_b"])
+TEXT = st.text(
+    alphabet=st.sampled_from(list("abcXYZ 019:-,#'\"[]{}&*!|>%@`?~.é東\\")), min_size=0, max_size=12
+)
+
+
+def value_lines(key: str, draw: st.DrawFn) -> list[str]:
+    kind = draw(st.sampled_from(["plain", "quoted", "single", "list", "nested", "empty"]))
+    if kind == "plain":
+        return [f"{key}: {draw(TEXT)}"]
+    if kind == "quoted":
+        return [f'{key}: "{draw(TEXT)}"']
+    if kind == "single":
+        return [f"{key}: '{draw(TEXT)}'"]
+    if kind == "list":
+        items = draw(st.lists(TEXT, max_size=4))
+        return [f"{key}: [{', '.join(items)}]"]
+    if kind == "nested":
+        indent = " " * draw(st.integers(1, 4))
+        names = draw(st.lists(st.sampled_from(["url", "caption", "credit", "length"]), max_size=3))
+        return [f"{key}:"] + [f"{indent}{name}: {draw(TEXT)}" for name in names]
+    return [f"{key}:"]
+
+
+@st.composite
+def front_matter(draw: st.DrawFn) -> str:
+    lines: list[str] = []
+    for key in draw(st.lists(KEYS, min_size=1, max_size=5)):
+        if draw(st.booleans()):
+            lines.append(draw(st.sampled_from(["", "# a comment", "  # indented comment"])))
+        lines.extend(value_lines(key, draw))
+    return "\n".join(lines) + "\n"
+
+
+def through_yaml(text: str) -> dict[str, Field] | str:
+    """What PyYAML's path gives: the fields, or the error message."""
+    from feedpub import frontmatter
+
+    original = frontmatter.read_simple
+    frontmatter.read_simple = lambda *_: None  # type: ignore[assignment]
+    try:
+        return _read_yaml(text, "x.md", 2)
+    except ArticleError as error:
+        return str(error.problem)
+    finally:
+        frontmatter.read_simple = original
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(text=front_matter())
+@example(text="title: [a:b, c]\n")
+@example(text="title: Note:\n")
+@example(text="title: C# and F#\n")
+@example(text="image:\n  url: a.jpg\n  caption: x\nsection: y\n")
+@example(text="subtitle:\ntitle: x\n")
+def test_fast_reader_agrees_with_pyyaml(text: str) -> None:
+    """Wherever the fast reader answers, PyYAML gives the same values and lines."""
+    fast = read_simple(text, 2)
+    if fast is not None:
+        assert fast == through_yaml(text)
+
+
+def article_texts() -> list[Path]:
+    folders = [FIXTURE_SITE / "articles", TESTS / "fixtures" / "bad", PROJECT / "articles"]
+    return sorted(path for folder in folders for path in folder.rglob("*.md"))
+
+
+@pytest.mark.parametrize("path", article_texts(), ids=lambda path: path.name)
+def test_fast_reader_agrees_on_every_fixture(path: Path) -> None:
+    """On every real and fixture article, the fast reader agrees with PyYAML or defers."""
+    text = path.read_bytes().decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    if not text.startswith("---\n") or "\n---\n" not in text[3:]:
+        return
+    front = text[4 : text.index("\n---\n", 3) + 1]
+    fast = read_simple(front, 2)
+    if fast is not None:
+        assert fast == through_yaml(front)
+
+
+def test_the_seed_article_takes_the_fast_path() -> None:
+    """Plain front matter like the seed article's is read without PyYAML."""
+    text = (PROJECT / "articles" / "us-to-host-japan-south-korea-in-security-talks.md").read_text()
+    front = text[4 : text.index("\n---\n", 3) + 1]
+    fields = read_simple(front, 2)
+    assert fields is not None
+    assert fields["topics"].value == ["Diplomacy", "Security", "East Asia"]
+    assert fields["image"].lines == {"url": 17, "caption": 18, "credit": 19}
