@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
@@ -125,9 +125,10 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     if trusted and not validating and _nothing_changed(out, previous, files, now):
         return _unchanged_report(previous, options)
 
+    cache = read_cache(out, current) if trusted else {}
     loaded = load_articles(
         articles, config, max_bytes=config.build.max_article_bytes, files=files,
-        cache=read_cache(out, current) if trusted else None, progress=options.progress,
+        cache=cache, progress=options.progress,
         jobs=options.jobs, now=now,
     )  # fmt: skip
     kept, notes = keep_last_good(previous, loaded.broken)
@@ -144,7 +145,7 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     if options.strict and report.errors:
         return replace(report, held_back=True)
 
-    documents = trusted_documents = previous.documents if trusted else {}
+    documents = previous.documents if trusted else {}
     prints = {
         path: _document_fingerprint(current, group, kind)
         for group in feeds.groups
@@ -157,7 +158,7 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     contents = _contents(articles, config, in_feeds, previous=previous, trusted=trusted)
     rendered = _render(config, feeds.groups, to_render, contents)
     if options.mode is Mode.CHECK:
-        changed = [name for name, data in sorted(rendered.items()) if differs(out / name, data)]
+        changed = sorted(name for name, data in rendered if differs(out / name, data))
         return replace(report, out_of_date=(*changed, *stale(out, previous, prints)))
 
     written = write_documents(out, rendered, prints, previous)
@@ -178,11 +179,11 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
         documents=documents, kept=in_feeds,
         contents={key: Rendered(in_feeds[key].digest, contents[key]) for key in in_feeds},
     ))  # fmt: skip
-    if loaded.parsed or cacheable.keys() != loaded.fresh.keys() or not trusted_documents:
+    if _changed(cache, cacheable):
         write_cache(out, current, cacheable)
     return replace(
         report, written=written.written, unchanged=written.unchanged, removed=written.removed,
-        rendered=len(rendered),
+        rendered=len(to_render),
     )  # fmt: skip
 
 
@@ -200,6 +201,17 @@ def _settled_stat(stat: Stat, started: int) -> Stat:
 def _settled(cached: Cached, started: int) -> Cached:
     settled = _settled_stat(cached.stat, started)
     return cached if settled is cached.stat else replace(cached, stat=settled)
+
+
+def _changed(before: Mapping[str, Cached], after: Mapping[str, Cached]) -> bool:
+    """True when the parse cache to save differs from the one read."""
+    if before.keys() != after.keys():
+        return True
+    for key, item in after.items():
+        old = before[key]
+        if item is not old and (item.stat, item.listing.blob) != (old.stat, old.listing.blob):
+            return True
+    return False
 
 
 def _nothing_changed(out: Path, previous: State, files: list[File], now: datetime) -> bool:
@@ -270,17 +282,16 @@ def _contents(
 
 def _render(
     config: Config, groups: tuple[Group, ...], names: list[str], contents: Mapping[str, Content]
-) -> dict[str, bytes]:
+) -> Iterator[tuple[str, bytes]]:
+    """Each named document, rendered one at a time (a large site's are never all in memory)."""
     from .render import render_atom, render_rss
 
     wanted = set(names)
-    documents: dict[str, bytes] = {}
     for group in groups:
         if group.atom_path in wanted:
-            documents[group.atom_path] = render_atom(config, group, contents)
+            yield group.atom_path, render_atom(config, group, contents)
         if group.rss_path in wanted:
-            documents[group.rss_path] = render_rss(config, group, contents)
-    return documents
+            yield group.rss_path, render_rss(config, group, contents)
 
 
 def _document_fingerprint(state_fingerprint: str, group: Group, kind: str) -> str:

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from . import __version__
 from .errors import Problem, Severity
@@ -61,7 +62,8 @@ class Listing:
         (self.source, self.path, self.id, published, self.section, topics, self.digest,
          self.draft) = record  # fmt: skip
         self.published = datetime.fromisoformat(published)
-        self.topics = tuple(topics)
+        self.section = sys.intern(self.section)  # a few dozen names shared by every listing
+        self.topics = tuple(sys.intern(topic) for topic in topics)
         self.blob = blob
         self._article = article
 
@@ -236,26 +238,32 @@ def decode_state(data: bytes) -> State:
         return State()
 
 
-def encode_cache(fingerprint_: str, cache_: Mapping[str, Cached]) -> bytes:
-    """The parse cache as bytes, in a stable order."""
-    entries = []
-    for key in sorted(cache_):
-        item = cache_[key]
-        listing = item.listing
-        entries.append((*item.stat, _listing_record(listing), listing.blob))
-    return marshal.dumps((FORMAT, fingerprint_, entries), 2)
+CHUNK = 2000  # cache entries per marshalled chunk: a large archive is never encoded whole
 
 
-def decode_cache(data: bytes, fingerprint_: str) -> dict[str, Cached]:
-    """The parse cache in `data`, when it was made under `fingerprint_`; else empty."""
+def encode_cache(fingerprint_: str, cache_: Mapping[str, Cached]) -> Iterator[bytes]:
+    """The parse cache as a stream of chunks, in a stable order."""
+    keys = sorted(cache_)
+    yield marshal.dumps((FORMAT, fingerprint_, len(keys)), 2)
+    for start in range(0, len(keys), CHUNK):
+        chunk = []
+        for key in keys[start : start + CHUNK]:
+            item = cache_[key]
+            chunk.append((*item.stat, _listing_record(item.listing), item.listing.blob))
+        yield marshal.dumps(chunk, 2)
+
+
+def decode_cache(stream: BinaryIO, fingerprint_: str) -> dict[str, Cached]:
+    """The parse cache in `stream`, when it was made under `fingerprint_`; else empty."""
     try:
-        version, print_, entries = marshal.loads(data)
+        version, print_, count = marshal.load(stream)
         if version != FORMAT or print_ != fingerprint_:
             return {}
-        found = {}
-        for size, mtime, inode, record, blob in entries:
-            listing = Listing(record, blob)
-            found[listing.source] = Cached(Stat(size, mtime, inode), listing)
+        found: dict[str, Cached] = {}
+        while len(found) < count:
+            for size, mtime, inode, record, blob in marshal.load(stream):
+                listing = Listing(record, blob)
+                found[listing.source] = Cached(Stat(size, mtime, inode), listing)
         return found
     except (ValueError, TypeError, EOFError, IndexError):
         return {}

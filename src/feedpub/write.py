@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,13 +56,16 @@ def differs(path: Path, data: bytes) -> bool:
         return True
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that no reader ever sees a partial file."""
+def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Replace `path` with `data` (bytes, or chunks of them) so no reader sees a partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(data)
+            if isinstance(data, bytes):
+                file.write(data)
+            else:
+                file.writelines(data)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, 0o644)
@@ -115,16 +118,15 @@ def read_state(out: Path) -> State:
 def read_cache(out: Path, fingerprint: str) -> dict[str, Cached]:
     """The parse cache the previous build left in `out`, if made under `fingerprint`."""
     try:
-        return decode_cache((out / CACHE_FILE).read_bytes(), fingerprint)
+        with open(out / CACHE_FILE, "rb") as stream:
+            return decode_cache(stream, fingerprint)
     except OSError:
         return {}
 
 
 def write_cache(out: Path, fingerprint: str, cache: Mapping[str, Cached]) -> None:
-    """Save the parse cache for the next build, unless it is byte for byte the one on disk."""
-    data = encode_cache(fingerprint, cache)
-    if differs(out / CACHE_FILE, data):
-        atomic_write(out / CACHE_FILE, data)
+    """Save the parse cache for the next build, streamed chunk by chunk."""
+    atomic_write(out / CACHE_FILE, encode_cache(fingerprint, cache))
 
 
 def stale(out: Path, previous: State, names: Collection[str]) -> list[str]:
@@ -142,7 +144,7 @@ def file_stat(path: Path) -> tuple[int, int] | None:
 
 
 def write_documents(
-    out: Path, rendered: Mapping[str, bytes], names: Collection[str], previous: State
+    out: Path, rendered: Iterable[tuple[str, bytes]], names: Collection[str], previous: State
 ) -> Written:
     """Write every rendered document that changed and remove stale ones. Hold the lock.
 
@@ -150,14 +152,13 @@ def write_documents(
     found unchanged without rendering them.
     """
     _remove_leftovers(out)
-    written, unchanged = [], []
-    for name in sorted(names):
-        data = rendered.get(name)
-        if data is not None and differs(out / name, data):
+    written = []
+    for name, data in rendered:
+        if differs(out / name, data):
             atomic_write(out / name, data)
             written.append(name)
-        else:
-            unchanged.append(name)
+    unchanged = sorted(set(names) - set(written))
+    written.sort()
     removed = stale(out, previous, names)
     for name in removed:
         (out / name).unlink(missing_ok=True)
