@@ -195,7 +195,8 @@ RACY_NS = 2_000_000_000
 
 
 def _settled_stat(stat: Stat, started: int) -> Stat:
-    return stat._replace(mtime_ns=-1) if stat.mtime_ns >= started - RACY_NS else stat
+    recent = max(stat.mtime_ns, stat.ctime_ns) >= started - RACY_NS
+    return stat._replace(mtime_ns=-1) if recent else stat
 
 
 def _settled(cached: Cached, started: int) -> Cached:

@@ -257,5 +257,5 @@ def _summary(report: Report, check_only: bool) -> str:
             f"{len(report.removed)} removed"
         )
     tail = f"{_count(len(report.errors), 'error')}, {_count(len(report.warnings), 'warning')}"
-    files = f"{_count(report.files, 'file')} read, {report.skipped} skipped"
+    files = f"{_count(report.files, 'file')} ({report.parsed} parsed), {report.skipped} skipped"
     return f"feedpub: {head}: {action}; {files}; {tail}"

@@ -97,7 +97,9 @@ def article_files(root: Path) -> list[File]:
                     continue
                 if is_regular(info.st_mode):
                     file = File(
-                        prefix + name, entry.path, Stat(info.st_size, info.st_mtime_ns, info.st_ino)
+                        prefix + name,
+                        entry.path,
+                        Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino),
                     )
                     (linked if link else found).append(file)
 
@@ -141,7 +143,13 @@ def load_articles(
         else:
             to_parse.append(file)
     work = [(file, cache.get(file.source)) for file in to_parse]
-    for file, article, found in _parse_all(work, config, max_bytes, progress, jobs):
+    for file, outcome in _parse_all(work, config, max_bytes, progress, jobs):
+        if outcome is None:  # touched, not changed: the cached parse stands, with the new stat
+            listing = cache[file.source].listing
+            articles.append(listing)
+            fresh[file.source] = Cached(file.stat, listing)
+            continue
+        article, found = outcome
         problems.extend(found)
         if article is None:
             broken[file.source] = file.path
@@ -173,13 +181,15 @@ def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:
 
 
 Work = tuple[File, Cached | None]
-Result = tuple[File, Article | None, tuple[Problem, ...]]
+# What parsing one file gave: the article (or None) and its problems, or None
+# when the file's bytes are those its cache entry was made from.
+Outcome = tuple[Article | None, tuple[Problem, ...]] | None
 _worker_config: list[tuple[Config, int]] = []
 
 
 def _parse_all(
     work: list[Work], config: Config, max_bytes: int, progress: Progress | None, jobs: int
-) -> Iterator[Result]:
+) -> Iterator[tuple[File, Outcome]]:
     files = [file for file, _ in work]
     paced = progress(files) if progress else files
     import multiprocessing
@@ -189,31 +199,35 @@ def _parse_all(
         _worker_config[:] = [(config, max_bytes)]  # inherited by the forked workers
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = pool.imap(_parse_in_worker, work, chunksize=64)
-            for file, (record, found) in zip(paced, results, strict=True):
+            for file, result in zip(paced, results, strict=True):
+                if result is None:
+                    yield file, None
+                    continue
+                record, found = result
                 article = None if record is None else article_from(record)
-                yield (
-                    file,
-                    article,
-                    tuple(Problem(p[0], p[1], p[2], p[3], Severity(p[4])) for p in found),
-                )
+                problems = tuple(Problem(p[0], p[1], p[2], p[3], Severity(p[4])) for p in found)
+                yield file, (article, problems)
         return
     cached = dict(work)
     for file in paced:
-        yield (file, *_parse_file(file, cached[file], config, max_bytes))
+        yield file, _parse_file(file, cached[file], config, max_bytes)
 
 
-def _parse_in_worker(item: Work) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]]:
+def _parse_in_worker(
+    item: Work,
+) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]] | None:
     """Parse one file in a worker; plain tuples travel back faster than objects."""
     config, max_bytes = _worker_config[0]
     file, cached = item
-    article, found = _parse_file(file, cached, config, max_bytes)
+    outcome = _parse_file(file, cached, config, max_bytes)
+    if outcome is None:
+        return None
+    article, found = outcome
     records = [(p.path, p.message, p.line, p.field, p.severity.value) for p in found]
     return (None if article is None else article_record(article)), records
 
 
-def _parse_file(
-    file: File, cached: Cached | None, config: Config, max_bytes: int
-) -> tuple[Article | None, tuple[Problem, ...]]:
+def _parse_file(file: File, cached: Cached | None, config: Config, max_bytes: int) -> Outcome:
     if file.stat.size > max_bytes:
         message = (
             f"the file is {file.stat.size} bytes; expected at most {max_bytes} (max_article_bytes)"
@@ -226,7 +240,7 @@ def _parse_file(
         return None, (Problem(file.path, f"cannot be read: {error.strerror}"),)
     from .parse import digest, parse_article  # here: a build with nothing to parse skips them
 
-    if cached is not None and cached.listing.digest == digest(raw):  # touched, not changed
-        return cached.listing.article(file.path), ()
+    if cached is not None and cached.listing.digest == digest(raw):
+        return None
     parsed = parse_article(raw, file.path, config, file.source, keep_body=False)
     return parsed.article, parsed.problems

@@ -41,14 +41,19 @@ from .model import Article, Config, Content, Image, Person
 
 STATE_FILE = ".feedpub-state"
 CACHE_FILE = ".feedpub-cache"
-FORMAT = 4  # raise when a record changes: an older state then reads as empty
+FORMAT = 5  # raise when a record changes: an older state then reads as empty
 
 
 class Stat(NamedTuple):
-    """What identifies one version of a file without reading it (a tuple: compared in C)."""
+    """What identifies one version of a file without reading it (a tuple: compared in C).
+
+    The change time is there because no tool can set it: a file rewritten
+    with its old size and modification time restored still shows a new one.
+    """
 
     size: int
     mtime_ns: int
+    ctime_ns: int
     inode: int
 
 
@@ -122,7 +127,7 @@ class State:
     fingerprint: str = ""
     now: datetime | None = None
     due: datetime | None = None
-    files: Sequence[tuple[str, str, tuple[int, int, int]]] = ()
+    files: Sequence[tuple[str, str, tuple[int, int, int, int]]] = ()
     problems: tuple[Problem, ...] = ()
     totals: Totals = field(default_factory=Totals)
     documents: Mapping[str, Document] = field(default_factory=dict)
@@ -261,9 +266,9 @@ def decode_cache(stream: BinaryIO, fingerprint_: str) -> dict[str, Cached]:
             return {}
         found: dict[str, Cached] = {}
         while len(found) < count:
-            for size, mtime, inode, record, blob in marshal.load(stream):
+            for size, mtime, ctime, inode, record, blob in marshal.load(stream):
                 listing = Listing(record, blob)
-                found[listing.source] = Cached(Stat(size, mtime, inode), listing)
+                found[listing.source] = Cached(Stat(size, mtime, ctime, inode), listing)
         return found
     except (ValueError, TypeError, EOFError, IndexError):
         return {}
