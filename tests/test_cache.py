@@ -207,3 +207,29 @@ def make_one(path: Path, number: int, title: str) -> None:
         path.parent, path.name,
         f"title: {title}\nsection: S{number % 2}\npublished: 2021-02-{number + 1:02d}",
     )  # fmt: skip
+
+
+def test_parsing_in_several_processes_writes_the_same_bytes(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Articles parsed by worker processes give the same feeds, problems and cache as one
+    process: good, warned and broken articles alike."""
+    from feedpub import load
+
+    articles = site / "articles"
+    write_article(
+        articles, "warned.md", "title: Warned\nsection: S0\npublished: 2021-03-01\ntittle: x"
+    )
+    write_article(articles, "broken.md", "title: Broken\nsection: S0\npublished: someday")
+    single = build_site(articles, site / "one", None, "--jobs", "1")
+    monkeypatch.setattr(load, "PARALLEL_FROM", 2)
+    several = build_site(articles, site / "two", None, "--jobs", "2")
+    assert several.exit_code == single.exit_code == 1
+    assert several.output.replace("/two", "/one") == single.output
+    assert outputs(site / "two") == outputs(site / "one")
+    rerun = build_site(articles, site / "two", None, "--jobs", "2")
+    assert parsed(rerun.output) == 0  # nothing changed: the last build's problems are replayed
+    assert rerun.exit_code == 1
+    assert rerun.output.replace("/two", "/one") == single.output.replace(
+        "12 written, 0 unchanged", "0 written, 12 unchanged"
+    ).replace("(7 parsed)", "(0 parsed)")

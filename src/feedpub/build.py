@@ -285,14 +285,15 @@ def _render(
     config: Config, groups: tuple[Group, ...], names: list[str], contents: Mapping[str, Content]
 ) -> Iterator[tuple[str, bytes]]:
     """Each named document, rendered one at a time (a large site's are never all in memory)."""
-    from .render import render_atom, render_rss
+    from .render import Renderer
 
+    renderer = Renderer(config, contents)
     wanted = set(names)
     for group in groups:
         if group.atom_path in wanted:
-            yield group.atom_path, render_atom(config, group, contents)
+            yield group.atom_path, renderer.atom(group)
         if group.rss_path in wanted:
-            yield group.rss_path, render_rss(config, group, contents)
+            yield group.rss_path, renderer.rss(group)
 
 
 def _document_fingerprint(state_fingerprint: str, group: Group, kind: str) -> str:

@@ -9,6 +9,7 @@ away from the page it came from.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from urllib.parse import urljoin, urlsplit
@@ -17,7 +18,7 @@ import nh3
 import pyromark
 
 from .model import Article, Content, ContentMode, FeedsConfig
-from .urls import quote_iri
+from .urls import absolute, quote_iri
 
 _TAGS = {
     "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code", "col",
@@ -80,24 +81,38 @@ def markdown_to_html(text: str) -> str:
 
 def sanitise(fragment: str, base: str) -> str:
     """Allow-listed HTML with every address made absolute against `base`."""
+    _base[0] = base
+    return str(_cleaner().clean(fragment))
 
-    def rewrite(_tag: str, attribute: str, value: str) -> str | None:
-        if attribute in _ADDRESS_ATTRIBUTES:
-            return quote_iri(urljoin(base, value.strip()))
-        if attribute == "srcset":
-            return _srcset(value, base)
-        return value
 
-    return str(nh3.clean(
-        fragment,
+_base = [""]  # the address the cleaner's filter resolves against: one article at a time
+
+
+def _rewrite(_tag: str, attribute: str, value: str) -> str | None:
+    if attribute in _ADDRESS_ATTRIBUTES:
+        return absolute(value, _base[0])
+    if attribute == "srcset":
+        return _srcset(value, _base[0])
+    return value
+
+
+@functools.cache
+def _cleaner() -> nh3.Cleaner:
+    """One sanitiser for the whole build (building one costs more than cleaning an article)."""
+    return nh3.Cleaner(
         tags=_TAGS,
         clean_content_tags=_REMOVED_WITH_CONTENT,
         attributes=_ATTRIBUTES,
-        attribute_filter=rewrite,
+        attribute_filter=_rewrite,
         url_schemes=_SCHEMES,
         link_rel=None,
         strip_comments=True,
-    ))  # fmt: skip
+    )
+
+
+@functools.cache
+def _text_cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(tags=set(), clean_content_tags=_REMOVED_WITH_CONTENT)
 
 
 def _srcset(value: str, base: str) -> str | None:
@@ -134,7 +149,7 @@ def figure(article: Article) -> str:
 def plain_summary(fragment: str, length: int) -> str:
     """The start of an HTML fragment as plain text, cut at a word, at most `length` characters."""
     spaced = _BLOCK_BOUNDARY.sub(lambda match: " " + match.group(), fragment)
-    text = " ".join(html.unescape(nh3.clean(spaced, tags=set())).split())
+    text = " ".join(html.unescape(_text_cleaner().clean(spaced)).split())
     if len(text) <= length:
         return text
     cut = text[: length - 1]

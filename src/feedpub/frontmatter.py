@@ -118,17 +118,31 @@ def split(text: str, path: str, *, clean: bool = False) -> Document:
         raise ArticleError(Problem(
             path, "expected the file to start with a '---' line opening the front matter", line=1
         ))  # fmt: skip
-    opening_end = text.index("\n") + 1 if "\n" in text else len(text)
-    closing = _CLOSE.search(text, opening_end)
-    if closing is None:
+    found = _fences(text)
+    if found is None:
         raise ArticleError(Problem(
             path, "the front matter opened on line 1 is never closed by a '---' line", line=1
         ))  # fmt: skip
-    yaml_text = text[opening_end : closing.start()]
-    body_start = closing.end() + 1
+    opening_end, closing_start, body_start = found
+    yaml_text = text[opening_end:closing_start]
     body_line = text.count("\n", 0, min(body_start, len(text))) + 1
     fields = _read_yaml(yaml_text, path, first_line=2)
     return Document(fields, text[body_start:], body_line, tuple(problems))
+
+
+def _fences(text: str) -> tuple[int, int, int] | None:
+    """Where the front matter starts and ends and the body starts; None when never closed."""
+    opening_end = text.index("\n") + 1 if "\n" in text else len(text)
+    closing = _CLOSE.search(text, opening_end)
+    if closing is None:
+        return None
+    return opening_end, closing.start(), closing.end() + 1
+
+
+def body_of(text: str) -> str:
+    """The body of decoded article text, without reading its front matter ("" if none)."""
+    found = _fences(text) if _FENCE.match(text) else None
+    return "" if found is None else text[found[2] :]
 
 
 def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:

@@ -157,12 +157,11 @@ def load_articles(
         parsed += 1
         if now is not None and not article.draft and now < article.published:
             due = article.published if due is None else min(due, article.published)
-        if found:  # not cached: its problems must be reported each time
+        if isinstance(article, Article):  # not cached: its problems must be reported each time
             articles.append(article)
         else:  # kept as a listing only: a large archive must not hold every article
-            listing = Listing.of(article)
-            articles.append(listing)
-            fresh[file.source] = Cached(file.stat, listing)
+            articles.append(article)
+            fresh[file.source] = Cached(file.stat, article)
     return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, parsed, due)
 
 
@@ -181,9 +180,10 @@ def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:
 
 
 Work = tuple[File, Cached | None]
-# What parsing one file gave: the article (or None) and its problems, or None
-# when the file's bytes are those its cache entry was made from.
-Outcome = tuple[Article | None, tuple[Problem, ...]] | None
+# What parsing one file gave: the article (as a listing when it has no problem
+# and can be cached; None when it cannot be published) and its problems; or
+# None when the file's bytes are those its cache entry was made from.
+Outcome = tuple[Article | Listing | None, tuple[Problem, ...]] | None
 _worker_config: list[tuple[Config, int]] = []
 
 
@@ -203,9 +203,13 @@ def _parse_all(
                 if result is None:
                     yield file, None
                     continue
-                record, found = result
-                article = None if record is None else article_from(record)
+                kind, record, blob, found = result
                 problems = tuple(Problem(p[0], p[1], p[2], p[3], Severity(p[4])) for p in found)
+                article = (
+                    None if record is None
+                    else Listing(record, blob) if kind == "listing"
+                    else article_from(record)
+                )  # fmt: skip
                 yield file, (article, problems)
         return
     cached = dict(work)
@@ -215,8 +219,8 @@ def _parse_all(
 
 def _parse_in_worker(
     item: Work,
-) -> tuple[tuple[Any, ...] | None, list[tuple[Any, ...]]] | None:
-    """Parse one file in a worker; plain tuples travel back faster than objects."""
+) -> tuple[str, tuple[Any, ...] | None, bytes, list[tuple[Any, ...]]] | None:
+    """Parse one file in a worker; plain tuples and bytes travel back faster than objects."""
     config, max_bytes = _worker_config[0]
     file, cached = item
     outcome = _parse_file(file, cached, config, max_bytes)
@@ -224,7 +228,9 @@ def _parse_in_worker(
         return None
     article, found = outcome
     records = [(p.path, p.message, p.line, p.field, p.severity.value) for p in found]
-    return (None if article is None else article_record(article)), records
+    if isinstance(article, Listing):
+        return "listing", article.record(), article.blob, records
+    return "article", (None if article is None else article_record(article)), b"", records
 
 
 def _parse_file(file: File, cached: Cached | None, config: Config, max_bytes: int) -> Outcome:
@@ -243,4 +249,6 @@ def _parse_file(file: File, cached: Cached | None, config: Config, max_bytes: in
     if cached is not None and cached.listing.digest == digest(raw):
         return None
     parsed = parse_article(raw, file.path, config, file.source, keep_body=False)
+    if parsed.article is not None and not parsed.problems:
+        return Listing.of(parsed.article), ()
     return parsed.article, parsed.problems

@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 
 from .dates import parse_date
 from .errors import ArticleError, Problem, Severity
-from .frontmatter import Field, Value, decode, split, xml_clean
+from .frontmatter import Field, Value, body_of, decode, split, xml_clean
 from .model import Article, Config, Image, Person
 from .names import has_slug, slugify, tag_uri
 from .urls import absolute, is_absolute_http
@@ -46,7 +46,7 @@ def digest(raw: bytes) -> str:
 def read_body(raw: bytes, path: str) -> str:
     """The Markdown body of an article file's bytes (empty when the file no longer splits)."""
     try:
-        return split(decode(raw, path), path).body
+        return body_of(decode(raw, path))
     except ArticleError:
         return ""
 

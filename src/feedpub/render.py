@@ -28,7 +28,9 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.ext.dc import DcEntryExtension, DcExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -135,39 +137,83 @@ def feed_title(config: Config, group: Group) -> str:
     return site if group.kind is GroupKind.ALL else f"{site}: {group.name}"
 
 
-def _generator(
-    config: Config, group: Group, contents: Mapping[str, Content], *, rss: bool
-) -> FeedGenerator:
-    site = config.site
-    fg = FeedGenerator()
-    fg.register_extension("feedpub", _FeedExtension, _EntryExtension, atom=True, rss=True)
-    fg.load_extension("dc", atom=False, rss=True)
-    fg.id(feed_id(site, group))
-    fg.title(clean(feed_title(config, group)))
-    description = site.description or feed_title(config, group)
-    if group.kind is not GroupKind.ALL:
-        kind = "section" if group.kind is GroupKind.SECTION else "topic"
-        description = f"{site.title}: articles in the {kind} {group.name}"
-    fg.subtitle(clean(description))
-    # The RSS channel <link> is the last link added: self first, the web page last.
-    self_path, self_type = (group.rss_path, RSS_TYPE) if rss else (group.atom_path, ATOM_TYPE)
-    fg.link(href=quote_iri(site.feeds_url + self_path), rel="self", type=self_type)
-    fg.link(href=group.page_url, rel="alternate", type="text/html")
-    fg.language(site.language)
-    fg.generator(GENERATOR, uri=GENERATOR_URI)
-    fg.author(_person(site.author))
-    if site.rights:
-        fg.rights(clean(site.rights))
-    if site.icon:
-        fg.icon(site.icon)
-    if site.logo:
-        fg.logo(site.logo)
-    newest = max((_utc(article.updated) for article in group.entries), default=EPOCH)
-    fg.updated(newest)
-    fg.lastBuildDate(newest)
-    for article in group.entries:
-        _entry(fg, config, article, contents[article.source], rss=rss)
-    return fg
+class _Entry(FeedEntry):  # type: ignore[misc]
+    """A feed entry built once and placed in every document it belongs to.
+
+    An article appears in the all-articles feed, its section's and each of
+    its topics': its element is built on first use and then moved from one
+    document to the next (each document is serialised before the next is
+    built, so no document loses an entry it still needs).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._element: etree._Element | None = None
+
+    def atom_entry(self, extensions: bool = True) -> etree._Element:
+        if self._element is None:
+            self._element = super().atom_entry(extensions)
+        return self._element
+
+    def rss_entry(self, extensions: bool = True) -> etree._Element:
+        if self._element is None:
+            self._element = super().rss_entry(extensions)
+        return self._element
+
+
+class Renderer:
+    """Renders the documents of one build, each article's entry built once per format."""
+
+    def __init__(self, config: Config, contents: Mapping[str, Content]) -> None:
+        self.config = config
+        self.contents = contents
+        self._entries: dict[tuple[str, bool], _Entry] = {}
+
+    def atom(self, group: Group) -> bytes:
+        """The Atom 1.0 document of `group`."""
+        return _document(self._generator(group, rss=False).atom_str)
+
+    def rss(self, group: Group) -> bytes:
+        """The RSS 2.0 document of `group`."""
+        return _document(self._generator(group, rss=True).rss_str)
+
+    def _generator(self, group: Group, *, rss: bool) -> FeedGenerator:
+        config = self.config
+        site = config.site
+        fg = FeedGenerator()
+        fg.register_extension("feedpub", _FeedExtension, _EntryExtension, atom=True, rss=True)
+        fg.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)
+        fg.id(feed_id(site, group))
+        fg.title(clean(feed_title(config, group)))
+        description = site.description or feed_title(config, group)
+        if group.kind is not GroupKind.ALL:
+            kind = "section" if group.kind is GroupKind.SECTION else "topic"
+            description = f"{site.title}: articles in the {kind} {group.name}"
+        fg.subtitle(clean(description))
+        # The RSS channel <link> is the last link added: self first, the web page last.
+        self_path, self_type = (group.rss_path, RSS_TYPE) if rss else (group.atom_path, ATOM_TYPE)
+        fg.link(href=quote_iri(site.feeds_url + self_path), rel="self", type=self_type)
+        fg.link(href=group.page_url, rel="alternate", type="text/html")
+        fg.language(site.language)
+        fg.generator(GENERATOR, uri=GENERATOR_URI)
+        fg.author(_person(site.author))
+        if site.rights:
+            fg.rights(clean(site.rights))
+        if site.icon:
+            fg.icon(site.icon)
+        if site.logo:
+            fg.logo(site.logo)
+        newest = max((_utc(article.updated) for article in group.entries), default=EPOCH)
+        fg.updated(newest)
+        fg.lastBuildDate(newest)
+        for article in group.entries:
+            key = (article.source, rss)
+            entry = self._entries.get(key)
+            if entry is None:
+                content = self.contents[article.source]
+                entry = self._entries[key] = _entry(config, article, content, rss=rss)
+            fg.add_entry(entry, order="append")
+        return fg
 
 
 def _person(person: Person) -> dict[str, str]:
@@ -179,10 +225,10 @@ def _person(person: Person) -> dict[str, str]:
     return data
 
 
-def _entry(
-    fg: FeedGenerator, config: Config, article: Article, content: Content, *, rss: bool
-) -> None:
-    fe = fg.add_entry(order="append")
+def _entry(config: Config, article: Article, content: Content, *, rss: bool) -> _Entry:
+    fe = _Entry()
+    fe.register_extension("feedpub", _EntryExtension, atom=True, rss=True)
+    fe.register_extension("dc", DcEntryExtension, atom=False, rss=True)
     fe.id(article.id)
     fe.title(clean(article.title))
     links = [{"href": article.url, "rel": "alternate", "type": "text/html"}]
@@ -214,6 +260,7 @@ def _entry(
     extension.base = article.url
     extension.image = image
     extension.updated = _utc(article.updated)
+    return fe
 
 
 def _as_html(text: str) -> str:
@@ -227,9 +274,9 @@ def _document(render: Callable[..., bytes]) -> bytes:
 
 def render_atom(config: Config, group: Group, contents: Mapping[str, Content]) -> bytes:
     """The Atom 1.0 document of `group`; `contents` holds each entry's content by source."""
-    return _document(_generator(config, group, contents, rss=False).atom_str)
+    return Renderer(config, contents).atom(group)
 
 
 def render_rss(config: Config, group: Group, contents: Mapping[str, Content]) -> bytes:
     """The RSS 2.0 document of `group`."""
-    return _document(_generator(config, group, contents, rss=True).rss_str)
+    return Renderer(config, contents).rss(group)

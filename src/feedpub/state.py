@@ -72,6 +72,10 @@ class Listing:
         self.blob = blob
         self._article = article
 
+    def record(self) -> tuple[Any, ...]:
+        """The listing's own fields, as stored (the rest of the article is in the blob)."""
+        return _listing_record(self)
+
     @classmethod
     def of(cls, article: Article) -> Listing:
         """The listing of a freshly parsed article (which is not kept: its blob is)."""
@@ -254,7 +258,7 @@ def encode_cache(fingerprint_: str, cache_: Mapping[str, Cached]) -> Iterator[by
         chunk = []
         for key in keys[start : start + CHUNK]:
             item = cache_[key]
-            chunk.append((*item.stat, _listing_record(item.listing), item.listing.blob))
+            chunk.append((*item.stat, item.listing.record(), item.listing.blob))
         yield marshal.dumps(chunk, 2)
 
 

@@ -29,6 +29,7 @@ def is_absolute_http(address: str) -> bool:
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_~/-]*\Z")
 _PLAIN_ROOTED = re.compile(r"/[A-Za-z0-9_~-][A-Za-z0-9_~/.-]*\Z")
 _HOST_START = re.compile(r"[A-Za-z0-9]")
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9_~/.%+-]*)?\Z")
 
 
 @functools.lru_cache(maxsize=64)
@@ -40,6 +41,8 @@ def _origin(base: str) -> str:
 def absolute(address: str, base: str) -> str:
     """`address` resolved against `base` and quoted, as every address in a feed is."""
     address = address.strip()
+    if _PLAIN_ABSOLUTE.match(address) and "/." not in address:  # absolute, nothing to quote
+        return address
     if base.endswith("/") and _PLAIN_PATH.match(address):  # a plain relative path: no dots
         return base + address
     if _PLAIN_ROOTED.match(address) and "/." not in address:  # a plain path from the root
