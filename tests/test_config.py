@@ -188,7 +188,8 @@ def test_line_of_a_key_after_a_blank_line(text: str, message: str) -> None:
         ),
         (
             '[site]\nurl = "/news/"\n',
-            "feedpub.toml:2: site.url: expected an absolute http(s) address, got '/news/'",
+            "feedpub.toml:2: site.url: expected an absolute http(s) address without ? or #, "
+            "got '/news/'",
         ),
         (
             "[site]\nurl = 3\n",

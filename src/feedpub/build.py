@@ -14,15 +14,16 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
+from .content import MAX_DEPTH
 from .errors import Problem, Severity
 from .group import is_published, plan
-from .load import File, Progress, article_files, load_articles, read_bodies
+from .load import File, Progress, load_articles, read_bodies, scan
 from .model import Article, Config, Content, Group, Listed
 from .state import (
     Cached,
@@ -120,7 +121,8 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     previous = State() if validating else read_state(out)
     current = fingerprint(config)
     started = time.time_ns()
-    files = article_files(articles)
+    scanned = scan(articles)
+    files = scanned.files
     trusted = options.use_cache and previous.fingerprint == current
     if trusted and not validating and _nothing_changed(out, previous, files, now):
         return _unchanged_report(previous, options)
@@ -129,14 +131,20 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     loaded = load_articles(
         articles, config, max_bytes=config.build.max_article_bytes, files=files,
         cache=cache, progress=options.progress,
-        jobs=options.jobs, now=now,
+        jobs=options.jobs,
     )  # fmt: skip
-    kept, notes = keep_last_good(previous, loaded.broken)
+    broken = dict(loaded.broken)
+    for prefix in scanned.unreadable:  # files in a folder that cannot be read count as broken
+        for source in previous.kept:
+            if source.startswith(prefix):
+                broken.setdefault(source, str(articles / source))
+    kept, notes = keep_last_good(previous, broken)
     feeds = plan(
         [*loaded.articles, *kept], config, now, preferred=previous.kept.keys(), resolve=_resolve
     )
     report = Report(
-        problems=_ordered((*loaded.problems, *notes, *feeds.problems)), files=loaded.files,
+        problems=_ordered((*scanned.problems, *loaded.problems, *notes, *feeds.problems)),
+        files=loaded.files,
         articles=len(loaded.articles), published=feeds.published, groups=feeds.groups,
         feeds=len(feeds.groups), parsed=loaded.parsed,
     )  # fmt: skip
@@ -155,13 +163,25 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
         name for name, value in prints.items() if not _current(out, documents, name, value)
     ]
     in_feeds = by_source(article for group in feeds.groups for article in group.entries)
-    contents = _contents(articles, config, in_feeds, previous=previous, trusted=trusted)
+    contents, rendering = _contents(
+        articles, config, in_feeds, kept={a.source for a in kept}, previous=previous,
+        trusted=trusted,
+    )  # fmt: skip
+    if rendering:
+        report = replace(report, problems=_ordered((*report.problems, *rendering)))
     rendered = _render(config, feeds.groups, to_render, contents)
     if options.mode is Mode.CHECK:
         changed = sorted(name for name, data in rendered if differs(out / name, data))
         return replace(report, out_of_date=(*changed, *stale(out, previous, prints)))
 
     written = write_documents(out, rendered, prints, previous)
+    if written.refused:
+        refusals = [
+            Problem(str(out / name), "this file was not written by feedpub, so it is left alone "
+                    "and the feed that belongs there is not written; move the file away")
+            for name in written.refused
+        ]  # fmt: skip
+        report = replace(report, problems=_ordered((*report.problems, *refusals)))
     documents = {}
     for name, value in prints.items():
         found = file_stat(out / name)
@@ -172,12 +192,15 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
         if is_published(cached.listing, now)
     }  # fmt: skip
     write_state(out, State(
-        fingerprint=current, now=now, due=loaded.due,
+        fingerprint=current, now=now, due=feeds.due,
         files=[file._replace(stat=_settled_stat(file.stat, started)) for file in files],
         problems=report.problems,
         totals=Totals(report.files, report.articles, report.published, report.feeds),
-        documents=documents, kept=in_feeds,
-        contents={key: Rendered(in_feeds[key].digest, contents[key]) for key in in_feeds},
+        documents=documents, kept={**by_source(kept), **in_feeds},
+        contents={
+            **{a.source: previous.contents[a.source] for a in kept},
+            **{key: Rendered(in_feeds[key].digest, contents[key]) for key in in_feeds},
+        },
     ))  # fmt: skip
     if _changed(cache, cacheable):
         write_cache(out, current, cacheable)
@@ -256,29 +279,40 @@ def _current(out: Path, documents: Mapping[str, Document], name: str, value: str
 
 
 def _contents(
-    root: Path, config: Config, in_feeds: Mapping[str, Article], *, previous: State,
-    trusted: bool,
-) -> dict[str, Content]:  # fmt: skip
-    """The rendered content of every article in a feed: cached where still valid, else rendered."""
+    root: Path, config: Config, in_feeds: Mapping[str, Article], *, kept: Collection[str],
+    previous: State, trusted: bool,
+) -> tuple[dict[str, Content], list[Problem]]:  # fmt: skip
+    """The content of every article in a feed: cached where still valid, else rendered.
+
+    An article kept for its broken file always has its last good content, rendered
+    when it was good: its file's current text is never published.
+    """
     from .content import render_content
 
     contents: dict[str, Content] = {}
+    problems: list[Problem] = []
     missing: list[Article] = []
     for source, article in in_feeds.items():
-        cached = previous.contents.get(source) if trusted else None
-        if cached is not None and cached.digest == article.digest:
-            contents[source] = cached.content
+        last = previous.contents.get(source)
+        if last is not None and (source in kept or (trusted and last.digest == article.digest)):
+            contents[source] = last.content
         else:
             missing.append(article)
     bodies = read_bodies(root, [article for article in missing if not article.body])
     for article in missing:
-        if article.body or article.source in bodies:
-            contents[article.source] = render_content(
-                article, config.feeds, bodies.get(article.source)
-            )
-        elif (last := previous.contents.get(article.source)) is not None:
-            contents[article.source] = last.content  # its file broke after the load: keep the last
-    return contents
+        body = article.body or bodies.get(article.source)
+        last = previous.contents.get(article.source)
+        if body is None and last is not None:  # its file went away since it was loaded
+            contents[article.source] = last.content
+            continue
+        content, flattened = render_content(article, config.feeds, body or "")
+        contents[article.source] = content
+        if flattened:
+            problems.append(Problem(
+                article.path, f"the body nests more than {MAX_DEPTH} levels of HTML; "
+                "published as plain text", severity=Severity.WARNING,
+            ))  # fmt: skip
+    return contents, problems
 
 
 def _render(

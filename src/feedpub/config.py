@@ -154,8 +154,13 @@ def default_config() -> Config:
 def _site(site: _Reader) -> SiteConfig:
     site.reject_unknown(_SITE_KEYS)
     url = with_slash(site.required_string("url", DEFAULT_URL).strip())
-    if not is_absolute_http(url):
-        raise site.fail("url", f"expected an absolute http(s) address, got {url!r}")
+    try:
+        parts = urlsplit(url)
+        valid = is_absolute_http(url) and not parts.query and not parts.fragment
+    except ValueError:
+        valid = False
+    if not valid:
+        raise site.fail("url", f"expected an absolute http(s) address without ? or #, got {url!r}")
     title = site.required_string("title", DEFAULT_TITLE)
 
     language = site.required_string("language", "en")
@@ -173,8 +178,11 @@ def _site(site: _Reader) -> SiteConfig:
             f"expected an IANA time zone such as 'America/New_York', got {timezone_name!r}",
         ) from None
 
-    host = urlsplit(url).hostname or ""
-    authority = site.required_string("tag_authority", host)
+    try:
+        host = (urlsplit(url).hostname or "").encode("idna").decode("ascii")
+    except UnicodeError:
+        host = ""
+    authority = site.required_string("tag_authority", host or "localhost")
     if not (_DNS_NAME.match(authority) or _EMAIL.match(authority)):
         raise site.fail(
             "tag_authority", f"expected a domain name or an e-mail address, got {authority!r}"
@@ -198,7 +206,9 @@ def _site(site: _Reader) -> SiteConfig:
             raise site.fail(key, f"expected a pattern containing {{slug}}, got {pattern!r}")
         patterns[key] = pattern
 
-    feeds_url = with_slash(absolute(site.required_string("feeds_url", url + "feeds/"), url))
+    feeds_url = with_slash(
+        _address(site, "feeds_url", site.required_string("feeds_url", url + "feeds/"), url)
+    )
     author = site.sub_table("author")
     author.reject_unknown(_AUTHOR_KEYS)
     person = Person(
@@ -227,7 +237,17 @@ def _site(site: _Reader) -> SiteConfig:
 
 def _optional_address(reader: _Reader, key: str, base: str) -> str | None:
     value = reader.string(key)
-    return absolute(value, base) if value else None
+    return _address(reader, key, value, base) if value else None
+
+
+def _address(reader: _Reader, key: str, value: str, base: str) -> str:
+    try:
+        address = absolute(value, base)
+        if is_absolute_http(address):
+            return address
+    except ValueError:
+        pass
+    raise reader.fail(key, f"expected an http(s) address or one relative to url, got {value!r}")
 
 
 def _feeds(feeds: _Reader) -> FeedsConfig:

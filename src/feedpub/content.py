@@ -48,6 +48,12 @@ _REMOVED_WITH_CONTENT = {
     "math",
 }
 _SCHEMES = {"http", "https", "mailto"}
+MAX_DEPTH = 100
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>")
+_VOID = frozenset(
+    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+     "source", "track", "wbr"]
+)  # fmt: skip
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ADDRESS_ATTRIBUTES = {"href", "src", "cite"}
 _BLOCK_BOUNDARY = re.compile(
@@ -56,16 +62,45 @@ _BLOCK_BOUNDARY = re.compile(
 _MARKDOWN = pyromark.Markdown(options=pyromark.Options(0))  # CommonMark; raw HTML goes to nh3
 
 
-def render_content(article: Article, feeds: FeedsConfig, body: str | None = None) -> Content:
+def render_content(
+    article: Article, feeds: FeedsConfig, body: str | None = None
+) -> tuple[Content, bool]:
     """The entry's summary (the deck, else the body's start) and, in full mode, its HTML.
 
     `body` is the article's Markdown when the article was loaded without it.
+    HTML nested deeper than MAX_DEPTH (no real article is; a hostile one would
+    make the sanitiser take minutes) is published as plain text instead: the
+    second value says so.
     """
-    body = sanitise(markdown_to_html(article.body if body is None else body), article.url)
+    rendered = markdown_to_html(article.body if body is None else body)
+    flattened = nesting(rendered) > MAX_DEPTH
+    if flattened:
+        rendered = _as_paragraphs(rendered)
+    body = sanitise(rendered, article.url)
     summary = xml_text(article.subtitle or plain_summary(body, feeds.summary_length))
     if feeds.content is ContentMode.SUMMARY:
-        return Content(summary, None)
-    return Content(summary, xml_text(figure(article) + body))
+        return Content(summary, None), flattened
+    return Content(summary, xml_text(figure(article) + body)), flattened
+
+
+def nesting(fragment: str) -> int:
+    """How deep the elements of an HTML fragment nest (void elements ignored), in one pass."""
+    depth = deepest = 0
+    for match in _TAG.finditer(fragment):
+        closing, name = match.group(1), match.group(2).lower()
+        if closing:
+            depth = max(depth - 1, 0)
+        elif name not in _VOID and not match.group(3):
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def _as_paragraphs(fragment: str) -> str:
+    """The text of an HTML fragment, escaped, one paragraph per block."""
+    text = html.unescape(_TAG.sub("\n", fragment))
+    blocks = [" ".join(block.split()) for block in text.split("\n")]
+    return "".join(f"<p>{html.escape(block)}</p>" for block in blocks if block)
 
 
 def xml_text(text: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?\Z")
 # Two defaults that differ in year, month and day: a text that leaves any of
@@ -23,7 +23,18 @@ def parse_date(text: str, zone: tzinfo) -> datetime:
 
     Raises ValueError with a message saying what was wrong.
     """
-    text = text.strip()
+    value = _parse(text.strip(), zone)
+    try:  # a date at the edge of the calendar cannot be moved to UTC or the site's zone
+        value.astimezone(UTC)
+        value.astimezone(zone)
+    except (OverflowError, ValueError):
+        raise ValueError("is too far in the past or the future") from None
+    if not 1000 <= value.year <= 9998:
+        raise ValueError("is too far in the past or the future") from None
+    return value
+
+
+def _parse(text: str, zone: tzinfo) -> datetime:
     if _ISO.match(text):  # the common case, read in C; dateutil for everything else
         try:
             value = datetime.fromisoformat(text)

@@ -36,6 +36,7 @@ _QUOTING = (
 )
 _PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 MAX_NODES = 10_000
+MAX_DEPTH = 20
 
 Value: TypeAlias = "str | list[Value] | dict[str, Value]"
 
@@ -302,14 +303,15 @@ class _Walker:
             return "a list"
         return f"the text {node.value!r}"
 
-    def mapping_fields(self, node: yaml.MappingNode) -> dict[str, Field]:
+    def mapping_fields(self, node: yaml.MappingNode, depth: int = 0) -> dict[str, Field]:
         fields: dict[str, Field] = {}
         for key_node, value_node in node.value:
             key = self.key(key_node, fields)
             lines = {}
             if isinstance(value_node, yaml.MappingNode):
                 lines = {str(k.value): self.line(k) for k, _ in value_node.value}
-            fields[key] = Field(self.value(value_node, key), self.line(key_node), lines)
+            value = self.value(value_node, key, depth)
+            fields[key] = Field(value, self.line(key_node), lines)
         return fields
 
     def key(self, key_node: yaml.Node, seen: dict[str, Field]) -> str:
@@ -326,10 +328,12 @@ class _Walker:
             )
         return key
 
-    def value(self, node: yaml.Node, field: str) -> Value:
+    def value(self, node: yaml.Node, field: str, depth: int = 0) -> Value:
         self.count += 1
         if self.count > MAX_NODES:
             raise self.fail(node, f"the front matter has more than {MAX_NODES} values", field)
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"values are nested more than {MAX_DEPTH} deep", field)
         if node.tag not in _PLAIN_TAGS:
             raise self.fail(
                 node, f"YAML tag {node.tag!r} is not allowed; expected plain text", field
@@ -341,8 +345,9 @@ class _Walker:
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
-                return [self.value(item, field) for item in node.value]
+                return [self.value(item, field, depth + 1) for item in node.value]
             assert isinstance(node, yaml.MappingNode)
-            return {name: entry.value for name, entry in self.mapping_fields(node).items()}
+            fields = self.mapping_fields(node, depth + 1)
+            return {name: entry.value for name, entry in fields.items()}
         finally:
             self.active.discard(id(node))

@@ -32,6 +32,7 @@ class Plan:
     groups: tuple[Group, ...]
     published: int
     problems: tuple[Problem, ...]
+    due: datetime | None = None  # when the next future-dated article falls due
 
 
 def is_published(article: Listed, now: datetime) -> bool:
@@ -143,7 +144,8 @@ def plan(
                 kind, name, slug, f"{kind.value}/{slug}", page_url(site, kind, slug),
                 entries(members[slug]), len(members[slug]),
             ))  # fmt: skip
-    return Plan(tuple(groups), len(published), tuple(problems))
+    due = min((a.published for a in distinct if not a.draft and a.published > now), default=None)
+    return Plan(tuple(groups), len(published), tuple(problems), due)
 
 
 def _as_article(listing: Listed) -> Article:

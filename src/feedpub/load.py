@@ -14,7 +14,6 @@ import os
 import stat as stat_module
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -50,68 +49,112 @@ class Loaded:
     broken: dict[str, str] = field(default_factory=dict)
     fresh: dict[str, Cached] = field(default_factory=dict)
     parsed: int = 0
-    due: datetime | None = None  # the first time after `now` at which a parsed article is due
 
 
 Progress = Callable[[list[File]], Iterable[File]]
 
 
-def article_files(root: Path) -> list[File]:
+class Scan(NamedTuple):
+    """The article files found, and the folders and names that could not be read."""
+
+    files: list[File]
+    problems: list[Problem]
+    unreadable: list[str]  # keys of folders that could not be listed (their files are unknown)
+
+
+def scan(root: Path) -> Scan:
     """Every `*.md` file under `root`, skipping names that start with `.` or `_`.
 
-    Symbolic links are followed only when they stay inside `root`; a folder
-    is never entered twice, so a link loop ends; and a file reached both
-    directly and through a link is read once. FIFOs, sockets and devices are
-    ignored. This runs on every build over every file, so it does no more
-    than one `stat` per file.
+    Symbolic links are followed only when they stay inside `root`, after the
+    real folders and files, so a file's key does not depend on the order of a
+    listing; a folder is never entered twice, so a link loop ends; a file
+    reached both directly and through a link is read once. FIFOs, sockets and
+    devices are ignored; a folder that cannot be listed and a name that is not
+    UTF-8 are reported. This runs on every build over every file, so it does no
+    more than one `stat` per file.
     """
     if not root.is_dir():
         raise UsageError(f"{root}: the articles folder does not exist")
-    real_root = root.resolve()
-    folders_seen: set[tuple[int, int]] = set()
-    found: list[File] = []
-    linked: list[File] = []
-    is_regular = stat_module.S_ISREG
-
-    def walk(folder: str, prefix: str) -> None:
-        info = os.stat(folder)
-        if (info.st_dev, info.st_ino) in folders_seen:
-            return
-        folders_seen.add((info.st_dev, info.st_ino))
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                name = entry.name
-                if name[0] in "._":
-                    continue
-                link = entry.is_symlink()
-                if link and not Path(entry.path).resolve().is_relative_to(real_root):
-                    continue
-                try:
-                    if entry.is_dir():
-                        walk(entry.path, f"{prefix}{name}/")
-                        continue
-                    if not name.endswith(".md"):
-                        continue
-                    info = entry.stat()
-                except OSError:
-                    continue
-                if is_regular(info.st_mode):
-                    file = File(
-                        prefix + name,
-                        entry.path,
-                        Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino),
-                    )
-                    (linked if link else found).append(file)
-
-    walk(str(root), "")
-    if linked:  # a link to a file that is also found directly adds nothing
+    scanner = _Scanner(root.resolve())
+    scanner.walk(str(root), "")
+    while scanner.linked_folders:
+        scanner.walk(*scanner.linked_folders.pop(0))
+    found = scanner.found
+    if scanner.linked:  # a link to a file that is also found directly adds nothing
         direct = {os.path.realpath(file.path) for file in found}
-        for file in linked:
+        for file in scanner.linked:
             real = os.path.realpath(file.path)
             if real not in direct:
                 direct.add(real)
                 found.append(file)
-    return found
+    return Scan(found, scanner.problems, scanner.unreadable)
+
+
+class _Scanner:
+    """The state of one walk over the articles folder."""
+
+    def __init__(self, real_root: Path) -> None:
+        self.real_root = real_root
+        self.folders_seen: set[tuple[int, int]] = set()
+        self.found: list[File] = []
+        self.linked: list[File] = []
+        self.linked_folders: list[tuple[str, str]] = []
+        self.problems: list[Problem] = []
+        self.unreadable: list[str] = []
+
+    def walk(self, folder: str, prefix: str) -> None:
+        try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in self.folders_seen:
+                return
+            self.folders_seen.add((info.st_dev, info.st_ino))
+            entries = list(os.scandir(folder))
+        except OSError as error:
+            self.problems.append(Problem(folder, f"the folder cannot be read: {error.strerror}"))
+            self.unreadable.append(prefix)
+            return
+        for entry in entries:
+            if entry.name[0] not in "._":
+                self.visit(entry, prefix)
+
+    def visit(self, entry: os.DirEntry[str], prefix: str) -> None:
+        name = entry.name
+        link = entry.is_symlink()
+        if link and not Path(entry.path).resolve().is_relative_to(self.real_root):
+            return
+        try:
+            if entry.is_dir():
+                if link:
+                    self.linked_folders.append((entry.path, f"{prefix}{name}/"))
+                else:
+                    self.walk(entry.path, f"{prefix}{name}/")
+                return
+            if not name.endswith(".md"):
+                return
+            info = entry.stat()
+        except OSError:
+            return
+        if not stat_module.S_ISREG(info.st_mode):
+            return
+        if _undecodable(name):
+            path = entry.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            self.problems.append(Problem(path, "the file name is not UTF-8; expected a UTF-8 name"))
+            return
+        stat = Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        (self.linked if link else self.found).append(File(prefix + name, entry.path, stat))
+
+
+def _undecodable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's surrogate escapes
+        return True
+    return False
+
+
+def article_files(root: Path) -> list[File]:
+    """Every article file under `root` (see :func:`scan`)."""
+    return scan(root).files
 
 
 def load_articles(
@@ -123,7 +166,6 @@ def load_articles(
     progress: Progress | None = None,
     jobs: int = 1,
     files: list[File] | None = None,
-    now: datetime | None = None,
 ) -> Loaded:
     """Read and parse every article under `root`, reusing `cache` for unchanged files."""
     cache = cache or {}
@@ -133,7 +175,6 @@ def load_articles(
     broken: dict[str, str] = {}
     fresh: dict[str, Cached] = {}
     parsed = 0
-    due: datetime | None = None
     to_parse: list[File] = []
     for file in files:
         cached = cache.get(file.source)
@@ -155,14 +196,12 @@ def load_articles(
             broken[file.source] = file.path
             continue
         parsed += 1
-        if now is not None and not article.draft and now < article.published:
-            due = article.published if due is None else min(due, article.published)
         if isinstance(article, Article):  # not cached: its problems must be reported each time
             articles.append(article)
         else:  # kept as a listing only: a large archive must not hold every article
             articles.append(article)
             fresh[file.source] = Cached(file.stat, article)
-    return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, parsed, due)
+    return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, parsed)
 
 
 def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:

@@ -173,8 +173,8 @@ def _article(
 
     given_url = fields.text("url")
     if given_url is not None:
-        url = absolute(given_url, site.url)
-        if not is_absolute_http(url):
+        url = _web_address(given_url, site.url) or ""
+        if not url:
             fields.note(
                 "url", f"expected an http(s) address or one relative to the site, got {given_url!r}"
             )
@@ -204,6 +204,15 @@ def _article(
         source=source,
         digest=digest,
     )
+
+
+def _web_address(address: str, base: str) -> str | None:
+    """`address` made absolute against `base`; None unless that gives an http(s) address."""
+    try:
+        url = absolute(address, base)
+        return url if is_absolute_http(url) else None
+    except ValueError:  # e.g. an unclosed IPv6 host
+        return None
 
 
 def _topics(fields: _Fields) -> tuple[str, ...]:
@@ -306,8 +315,8 @@ def _image(fields: _Fields, base: str) -> Image | None:
     if "url" not in parts:
         fields.note("image", "expected an image.url when an image is given")
         return None
-    url = absolute(parts["url"], base)
-    if not is_absolute_http(url):
+    url = _web_address(parts["url"], base)
+    if url is None:
         note(
             "url", f"expected an http(s) address or one relative to the site, got {parts['url']!r}"
         )

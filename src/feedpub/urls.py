@@ -39,7 +39,10 @@ def _origin(base: str) -> str:
 
 
 def absolute(address: str, base: str) -> str:
-    """`address` resolved against `base` and quoted, as every address in a feed is."""
+    """`address` resolved against `base` and quoted, as every address in a feed is.
+
+    Raises ValueError for an address that cannot be parsed (e.g. `http://[::1`).
+    """
     address = address.strip()
     if _PLAIN_ABSOLUTE.match(address) and "/." not in address:  # absolute, nothing to quote
         return address

@@ -34,7 +34,10 @@ from .state import (
 )  # fmt: skip
 
 LOCK_FILE = ".feedpub.lock"
-_TEMPORARY = re.compile(r"\..+\.(atom|rss|feedpub-state|feedpub-cache)\.[A-Za-z0-9_]{8}\.tmp\Z")
+_TEMPORARY = re.compile(r"\.(?:.+\.(?:atom|rss)|\.feedpub-(?:state|cache))\.[A-Za-z0-9_]{8}\.tmp\Z")
+# How a feed says feedpub wrote it (Atom and RSS); see render.GENERATOR.
+GENERATOR_MARKERS = (b'<generator uri="https://pypi.org/project/feedpub/">feedpub</generator>',
+                     b"<generator>feedpub</generator>")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,7 @@ class Written:
     written: tuple[str, ...]
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
+    refused: tuple[str, ...] = ()  # another program's files, left where feeds would go
 
 
 def differs(path: Path, data: bytes) -> bool:
@@ -79,11 +83,9 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
 def locked(out: Path, wait: float) -> Iterator[None]:
     """Hold the output folder's lock, waiting up to `wait` seconds for another build.
 
-    The lock file stays (removing it would let a third build lock a file
-    the second no longer sees), unless this build made the folder and wrote
-    nothing else into it.
+    The lock file is never removed: a build waiting on it would then hold a
+    lock that a third build, opening a new file, no longer sees.
     """
-    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     with open(out / LOCK_FILE, "a+b") as handle:
         deadline = time.monotonic() + wait
@@ -101,9 +103,6 @@ def locked(out: Path, wait: float) -> Iterator[None]:
         try:
             yield
         finally:
-            if created and [entry.name for entry in os.scandir(out)] == [LOCK_FILE]:
-                (out / LOCK_FILE).unlink()
-                out.rmdir()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -129,9 +128,25 @@ def write_cache(out: Path, fingerprint: str, cache: Mapping[str, Cached]) -> Non
     atomic_write(out / CACHE_FILE, encode_cache(fingerprint, cache))
 
 
+def is_ours(path: Path) -> bool:
+    """True when the file at `path` is a feed feedpub wrote (its generator says so)."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(8192)
+    except OSError:
+        return False
+    return any(marker in head for marker in GENERATOR_MARKERS)
+
+
 def stale(out: Path, previous: State, names: Collection[str]) -> list[str]:
-    """Files the previous build wrote that this one would not."""
-    return sorted(name for name in previous.documents if name not in names and _inside(out, name))
+    """Feeds feedpub wrote that this build would not: those the state lists, and any
+    feed in feedpub's layout that carries its generator (the state may be lost)."""
+    found = {name for name in previous.documents if _inside(out, name)}
+    for folder, pattern in ((out, "all.*"), (out / "sections", "*"), (out / "topics", "*")):
+        for path in folder.glob(pattern):
+            if path.suffix in {".atom", ".rss"} and is_ours(path):
+                found.add(path.relative_to(out).as_posix())
+    return sorted(found - set(names))
 
 
 def file_stat(path: Path) -> tuple[int, int] | None:
@@ -152,18 +167,23 @@ def write_documents(
     found unchanged without rendering them.
     """
     _remove_leftovers(out)
-    written = []
+    written, refused = [], []
     for name, data in rendered:
-        if differs(out / name, data):
-            atomic_write(out / name, data)
-            written.append(name)
-    unchanged = sorted(set(names) - set(written))
+        path = out / name
+        if not differs(path, data):
+            continue
+        if name not in previous.documents and path.exists() and not is_ours(path):
+            refused.append(name)  # a stranger's file where a feed would go
+            continue
+        atomic_write(path, data)
+        written.append(name)
+    unchanged = sorted(set(names) - set(written) - set(refused))
     written.sort()
     removed = stale(out, previous, names)
     for name in removed:
         (out / name).unlink(missing_ok=True)
         _remove_empty_parents(out, out / name)
-    return Written(tuple(written), tuple(unchanged), tuple(removed))
+    return Written(tuple(written), tuple(unchanged), tuple(removed), tuple(refused))
 
 
 def write_state(out: Path, state: State) -> None:
