@@ -118,7 +118,7 @@ def build(
 
 def _build(articles: Path, out: Path, config: Config, now: datetime, options: Options) -> Report:
     validating = options.mode is Mode.VALIDATE
-    previous = State() if validating else read_state(out)
+    previous = read_state(out)  # read only, for the last good versions, when validating
     current = fingerprint(config)
     started = time.time_ns()
     scanned = scan(articles)
@@ -266,7 +266,11 @@ def _unchanged_report(previous: State, options: Options) -> Report:
 
 
 def _resolve(listing: Listed) -> Article:
-    return listing.article() if isinstance(listing, Listing) else listing  # type: ignore[return-value]
+    """The article behind a listing: decoded from the cache, or the parsed article itself."""
+    if isinstance(listing, Listing):
+        return listing.article(listing.path)
+    assert isinstance(listing, Article)
+    return listing
 
 
 def _current(out: Path, documents: Mapping[str, Document], name: str, value: str) -> bool:

@@ -120,18 +120,20 @@ def build(
 
 @main.command()
 @_articles_option
+@_out_option
 @_config_option
 @_now_option
 @_quiet_option
-def check(articles: Path, config_path: Path | None, now_text: str | None, quiet: bool) -> None:
+def check(
+    articles: Path, out: Path, config_path: Path | None, now_text: str | None, quiet: bool
+) -> None:
     """Load and validate the articles and the configuration; write nothing."""
     from .build import Mode, Options
     from .build import build as run
 
     config = _config(config_path)
-    report = _run(
-        lambda: run(articles, Path("."), config, _now(now_text, config), Options(Mode.VALIDATE))
-    )
+    now = _now(now_text, config)
+    report = _run(lambda: run(articles, out, config, now, Options(Mode.VALIDATE)))
     _print_problems(report, quiet)
     if not quiet:
         click.echo(

@@ -168,9 +168,12 @@ def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:
                 path, f"front matter is not valid YAML: {what}; {_QUOTING}", line=line, field=key
             )
         ) from None
-    except yaml.YAMLError as error:
+    except yaml.YAMLError as error:  # e.g. a character YAML does not accept, at `position`
+        position = getattr(error, "position", 0) or 0
+        line = first_line + yaml_text.count("\n", 0, position)
+        what = str(error).split("\n", 1)[0]
         raise ArticleError(
-            Problem(path, f"front matter is not valid YAML: {error}", line=first_line)
+            Problem(path, f"front matter is not valid YAML: {what}", line=line)
         ) from None
     if node is None:
         raise ArticleError(
@@ -196,7 +199,7 @@ def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:
 _SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*\Z")
 _NESTED_LINE = re.compile(r"([ ]+)([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*\Z")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_FORBIDDEN = frozenset(",[]{}")
+_FLOW_FORBIDDEN = frozenset(",[]{}:?#")
 # Tabs, YAML's other line breaks, byte-order marks, and what PyYAML refuses as
 # unprintable: front matter holding any of them goes to PyYAML.
 _UNUSUAL = re.compile(
@@ -225,10 +228,10 @@ def _simple_scalar(text: str, in_list: bool = False) -> str | None:
 
 def _simple_value(text: str) -> Value | None:
     if text.startswith("[") and text.endswith("]"):
-        inner = text[1:-1].strip()
+        inner = text[1:-1].strip(" ")
         if not inner:
             return []
-        items = [_simple_scalar(item.strip(), in_list=True) for item in inner.split(",")]
+        items = [_simple_scalar(item.strip(" "), in_list=True) for item in inner.split(",")]
         return None if any(item is None for item in items) else items  # type: ignore[return-value]
     return _simple_scalar(text)
 
@@ -242,7 +245,7 @@ def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:
     index = 0
     while index < len(lines):
         line = lines[index]
-        stripped = line.strip()
+        stripped = line.strip(" ")
         if not stripped or stripped.startswith("#"):
             index += 1
             continue
@@ -261,10 +264,10 @@ def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:
         nested: dict[str, Value] = {}
         nested_lines: dict[str, int] = {}
         indent = None
-        while index < len(lines) and (lines[index][:1] == " " or not lines[index].strip()):
+        while index < len(lines) and (lines[index][:1] == " " or not lines[index].strip(" ")):
             inner = lines[index]
             index += 1
-            if not inner.strip() or inner.strip().startswith("#"):
+            if not inner.strip(" ") or inner.strip(" ").startswith("#"):
                 continue
             found = _NESTED_LINE.match(inner)
             if found is None or (indent is not None and found.group(1) != indent):

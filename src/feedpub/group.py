@@ -50,7 +50,7 @@ def unique_ids(
     """
     first: dict[str, T] = {}
     problems = []
-    for article in sorted(articles, key=lambda item: (item.source not in preferred, item.path)):
+    for article in sorted(articles, key=lambda item: (item.source not in preferred, item.source)):
         other = first.setdefault(article.id, article)
         if other is not article:
             problems.append(Problem(
@@ -163,7 +163,7 @@ def _merged(kind: GroupKind, slug: str, names: Counter[str], members: list[Liste
     label = "section" if kind is GroupKind.SECTION else "topic"
     spellings = sorted(names)
     where = {}
-    for article in sorted(members, key=lambda item: item.path):
+    for article in sorted(members, key=lambda item: item.source):
         for name in (article.section, *article.topics):
             if name in names and name not in where:
                 where[name] = article.path

@@ -179,6 +179,8 @@ def load_articles(
     for file in files:
         cached = cache.get(file.source)
         if cached is not None and cached.stat == file.stat:
+            if cached.listing.path != file.path:  # the articles folder spelled another way
+                cached.listing.path = file.path
             articles.append(cached.listing)
             fresh[file.source] = cached
         else:

@@ -34,6 +34,9 @@ from .state import (
 )  # fmt: skip
 
 LOCK_FILE = ".feedpub.lock"
+# The state and cache name unpublished files and hold their problems: readable
+# by their owner only, so a web server serving the output folder cannot send them.
+PRIVATE = 0o600
 _TEMPORARY = re.compile(r"\.(?:.+\.(?:atom|rss)|\.feedpub-(?:state|cache))\.[A-Za-z0-9_]{8}\.tmp\Z")
 # How a feed says feedpub wrote it (Atom and RSS); see render.GENERATOR.
 GENERATOR_MARKERS = (b'<generator uri="https://pypi.org/project/feedpub/">feedpub</generator>',
@@ -60,7 +63,7 @@ def differs(path: Path, data: bytes) -> bool:
         return True
 
 
-def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
+def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o644) -> None:
     """Replace `path` with `data` (bytes, or chunks of them) so no reader sees a partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -72,7 +75,7 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
                 file.writelines(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -125,7 +128,7 @@ def read_cache(out: Path, fingerprint: str) -> dict[str, Cached]:
 
 def write_cache(out: Path, fingerprint: str, cache: Mapping[str, Cached]) -> None:
     """Save the parse cache for the next build, streamed chunk by chunk."""
-    atomic_write(out / CACHE_FILE, encode_cache(fingerprint, cache))
+    atomic_write(out / CACHE_FILE, encode_cache(fingerprint, cache), PRIVATE)
 
 
 def is_ours(path: Path) -> bool:
@@ -190,7 +193,7 @@ def write_state(out: Path, state: State) -> None:
     """Save the state for the next build, unless it is byte for byte the one on disk."""
     data = encode_state(state)
     if differs(out / STATE_FILE, data):
-        atomic_write(out / STATE_FILE, data)
+        atomic_write(out / STATE_FILE, data, PRIVATE)
 
 
 def _remove_leftovers(out: Path) -> None:
