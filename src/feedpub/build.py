@@ -77,7 +77,6 @@ class Report:
     held_back: bool = False
     feeds: int = 0
     parsed: int = 0
-    rendered: int = 0
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -206,7 +205,6 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
         write_cache(out, current, cacheable)
     return replace(
         report, written=written.written, unchanged=written.unchanged, removed=written.removed,
-        rendered=len(to_render),
     )  # fmt: skip
 
 

@@ -14,7 +14,15 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
-from .model import BuildConfig, Config, ContentMode, FeedsConfig, Person, SiteConfig
+from .model import (
+    MAX_ARTICLE_BYTES,
+    BuildConfig,
+    Config,
+    ContentMode,
+    FeedsConfig,
+    Person,
+    SiteConfig,
+)
 from .urls import absolute, is_absolute_http, with_slash
 
 DEFAULT_URL = "https://example.org/"
@@ -61,7 +69,7 @@ class _Reader:
     def string(self, key: str, default: str | None = None) -> str | None:
         value = self.table.get(key, default)
         if value is not None and not isinstance(value, str):
-            raise self.fail(key, f"expected a string, got {_kind(value)} {value!r}")
+            raise self.fail(key, f"expected a string, got {_toml_kind(value)} {value!r}")
         return value
 
     def required_string(self, key: str, default: str) -> str:
@@ -74,7 +82,7 @@ class _Reader:
     def integer(self, key: str, default: int, minimum: int) -> int:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"expected an integer, got {_kind(value)} {value!r}")
+            raise self.fail(key, f"expected an integer, got {_toml_kind(value)} {value!r}")
         if value < minimum:
             raise self.fail(key, f"expected an integer of at least {minimum}, got {value}")
         return value
@@ -82,12 +90,12 @@ class _Reader:
     def sub_table(self, key: str) -> _Reader:
         value = self.table.get(key, {})
         if not isinstance(value, dict):
-            raise self.fail(key, f"expected a table, got {_kind(value)} {value!r}")
+            raise self.fail(key, f"expected a table, got {_toml_kind(value)} {value!r}")
         dotted = f"{self.prefix}.{key}" if self.prefix else key
         return _Reader(self.text, self.source, value, dotted)
 
 
-def _kind(value: object) -> str:
+def _toml_kind(value: object) -> str:
     return {
         bool: "a boolean", int: "an integer", float: "a number", str: "a string",
         list: "an array", dict: "a table",
@@ -141,7 +149,7 @@ def load_config(text: str, source: str = "feedpub.toml") -> Config:
         site=_site(root.sub_table("site")),
         feeds=_feeds(root.sub_table("feeds")),
         build=BuildConfig(
-            max_article_bytes=build.integer("max_article_bytes", 4 * 1024 * 1024, minimum=1024)
+            max_article_bytes=build.integer("max_article_bytes", MAX_ARTICLE_BYTES, minimum=1024)
         ),
     )
 

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 import pyromark
 
+from .frontmatter import FORBIDDEN
 from .model import Article, Content, ContentMode, FeedsConfig
 from .urls import absolute, quote_iri
 
@@ -54,8 +55,8 @@ _VOID = frozenset(
     ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
      "source", "track", "wbr"]
 )  # fmt: skip
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_ADDRESS_ATTRIBUTES = {"href", "src", "cite"}
+_OPENING_TAG = re.compile(r"""<[A-Za-z][A-Za-z0-9]*(?:\s+[^\s"'>/=]+(?:="[^"]*")?)*\s*/?>""")
+_ADDRESS = re.compile(r'(\s)(href|src|cite|srcset)="([^"]*)"')
 _BLOCK_BOUNDARY = re.compile(
     r"</?(?:p|br|li|h[1-6]|blockquote|div|figure|figcaption|tr|td|th|pre|dd|dt|hr)\b"
 )
@@ -106,7 +107,7 @@ def _as_paragraphs(fragment: str) -> str:
 def xml_text(text: str) -> str:
     """`text` without the characters XML 1.0 forbids (a character reference such as
     ``&#x1b;`` in the Markdown can bring one back after the article was cleaned)."""
-    return _FORBIDDEN.sub("", text)
+    return FORBIDDEN.sub("", text)
 
 
 def markdown_to_html(text: str) -> str:
@@ -115,20 +116,27 @@ def markdown_to_html(text: str) -> str:
 
 
 def sanitise(fragment: str, base: str) -> str:
-    """Allow-listed HTML with every address made absolute against `base`."""
-    _base[0] = base
-    return str(_cleaner().clean(fragment))
+    """Allow-listed HTML with every address made absolute against `base`.
+
+    The sanitiser writes every attribute as name="value", so its output's tags
+    are read here with a regular expression, in one pass, and the addresses in
+    them rewritten.
+    """
+    cleaned = str(_cleaner().clean(fragment))
+
+    def tag(match: re.Match[str]) -> str:
+        return _ADDRESS.sub(lambda found: _address(found, base), match.group())
+
+    return _OPENING_TAG.sub(tag, cleaned)
 
 
-_base = [""]  # the address the cleaner's filter resolves against: one article at a time
-
-
-def _rewrite(_tag: str, attribute: str, value: str) -> str | None:
-    if attribute in _ADDRESS_ATTRIBUTES:
-        return absolute(value, _base[0])
-    if attribute == "srcset":
-        return _srcset(value, _base[0])
-    return value
+def _address(match: re.Match[str], base: str) -> str:
+    space, name, value = match.groups()
+    value = html.unescape(value)
+    rewritten = _srcset(value, base) if name == "srcset" else absolute(value, base)
+    if rewritten is None:
+        return ""
+    return f'{space}{name}="{html.escape(rewritten, quote=True)}"'
 
 
 @functools.cache
@@ -138,7 +146,6 @@ def _cleaner() -> nh3.Cleaner:
         tags=_TAGS,
         clean_content_tags=_REMOVED_WITH_CONTENT,
         attributes=_ATTRIBUTES,
-        attribute_filter=_rewrite,
         url_schemes=_SCHEMES,
         link_rel=None,
         strip_comments=True,

@@ -52,6 +52,16 @@ class Problem:
     field: str | None = None
     severity: Severity = Severity.ERROR
 
+    def record(self) -> tuple[str, str, int | None, str | None, str]:
+        """The problem as plain values, to store or to send between processes."""
+        return self.path, self.message, self.line, self.field, self.severity.value
+
+    @classmethod
+    def from_record(cls, record: tuple[str, str, int | None, str | None, str]) -> Problem:
+        """The problem a record holds."""
+        path, message, line, field, severity = record
+        return cls(path, message, line, field, Severity(severity))
+
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         what = f"{self.field}: {self.message}" if self.field else self.message

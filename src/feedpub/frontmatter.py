@@ -26,7 +26,7 @@ except AttributeError:  # PyYAML built without libyaml
 
 # Characters that XML 1.0 forbids: C0 controls except tab, LF and CR, and the
 # non-characters U+FFFE and U+FFFF. (A decoded UTF-8 text holds no surrogates.)
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _FENCE = re.compile(r"^---[ \t]*$", re.M)
 _CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$", re.M)
 _KEY_LINE = re.compile(r"\s*([A-Za-z_][\w-]*)\s*:")
@@ -56,7 +56,6 @@ class Document:
 
     fields: dict[str, Field]
     body: str
-    body_line: int
     problems: tuple[Problem, ...]
 
 
@@ -95,18 +94,18 @@ def xml_clean(raw: bytes) -> bool:
 
 def remove_forbidden(text: str, path: str) -> tuple[str, list[Problem]]:
     """Drop the characters XML 1.0 forbids, with a warning naming each line they were on."""
-    if not _FORBIDDEN.search(text):
+    if not FORBIDDEN.search(text):
         return text, []
     problems: list[Problem] = []
     for number, line in enumerate(text.split("\n"), start=1):
-        found = sorted(set(_FORBIDDEN.findall(line)))
+        found = sorted(set(FORBIDDEN.findall(line)))
         if found:
             names = ", ".join(f"U+{ord(char):04X}" for char in found)
             problems.append(Problem(
                 path, f"removed characters that XML 1.0 forbids ({names})",
                 line=number, severity=Severity.WARNING,
             ))  # fmt: skip
-    return _FORBIDDEN.sub("", text), problems
+    return FORBIDDEN.sub("", text), problems
 
 
 def split(text: str, path: str, *, clean: bool = False) -> Document:
@@ -126,9 +125,8 @@ def split(text: str, path: str, *, clean: bool = False) -> Document:
         ))  # fmt: skip
     opening_end, closing_start, body_start = found
     yaml_text = text[opening_end:closing_start]
-    body_line = text.count("\n", 0, min(body_start, len(text))) + 1
     fields = _read_yaml(yaml_text, path, first_line=2)
-    return Document(fields, text[body_start:], body_line, tuple(problems))
+    return Document(fields, text[body_start:], tuple(problems))
 
 
 def _fences(text: str) -> tuple[int, int, int] | None:

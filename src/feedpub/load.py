@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import Problem, Severity, UsageError
-from .model import Article, Config, Listed
+from .errors import Problem, UsageError
+from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
 from .state import Cached, Listing, Stat, article_from, article_record
 
-MAX_ARTICLE_BYTES = 4 * 1024 * 1024
 PARALLEL_FROM = 1000  # files to parse: fewer are parsed faster than processes start
 
 
@@ -245,7 +244,7 @@ def _parse_all(
                     yield file, None
                     continue
                 kind, record, blob, found = result
-                problems = tuple(Problem(p[0], p[1], p[2], p[3], Severity(p[4])) for p in found)
+                problems = tuple(Problem.from_record(record) for record in found)
                 article = (
                     None if record is None
                     else Listing(record, blob) if kind == "listing"
@@ -268,7 +267,7 @@ def _parse_in_worker(
     if outcome is None:
         return None
     article, found = outcome
-    records = [(p.path, p.message, p.line, p.field, p.severity.value) for p in found]
+    records = [problem.record() for problem in found]
     if isinstance(article, Listing):
         return "listing", article.record(), article.blob, records
     return "article", (None if article is None else article_record(article)), b"", records

@@ -54,11 +54,14 @@ class FeedsConfig:
     summary_length: int = 300
 
 
+MAX_ARTICLE_BYTES = 4 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class BuildConfig:
     """`[build]` in feedpub.toml: limits that keep a hostile file from hurting the build."""
 
-    max_article_bytes: int = 4 * 1024 * 1024
+    max_article_bytes: int = MAX_ARTICLE_BYTES
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,7 +107,7 @@ class _Fields:
             return None
         value = field.value
         if not isinstance(value, str):
-            self.note(key, f"expected text, got {_kind(value)}")
+            self.note(key, f"expected text, got {_yaml_kind(value)}")
             return None
         value = " ".join(value.split())
         if not value:
@@ -117,7 +117,7 @@ class _Fields:
         return value
 
 
-def _kind(value: Value) -> str:
+def _yaml_kind(value: Value) -> str:
     return (
         "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else "text"
     )
@@ -130,12 +130,7 @@ def _article(
     site = config.site
     for key, field in fields.fields.items():
         if key not in KNOWN_KEYS:
-            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            fields.problems.append(Problem(
-                fields.path, f"unknown key {key!r} is ignored{hint}",
-                line=field.line, field=key, severity=Severity.WARNING,
-            ))  # fmt: skip
+            fields.problems.append(_unknown(fields.path, key, KNOWN_KEYS, field.line, key))
 
     title = fields.text("title", required=True)
     section = fields.text("section", required=True)
@@ -204,6 +199,14 @@ def _article(
         source=source,
         digest=digest,
     )
+
+
+def _unknown(path: str, key: str, known: tuple[str, ...], line: int, field: str) -> Problem:
+    """The warning for a key feedpub does not know, with the known key it most resembles."""
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    message = f"unknown key {key!r} is ignored{hint}"
+    return Problem(path, message, line=line, field=field, severity=Severity.WARNING)
 
 
 def _web_address(address: str, base: str) -> str | None:
@@ -295,20 +298,15 @@ def _image(fields: _Fields, base: str) -> Image | None:
 
     for key in value:
         if key not in IMAGE_KEYS:
-            close = difflib.get_close_matches(key, IMAGE_KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            fields.problems.append(Problem(
-                fields.path, f"unknown key {key!r} is ignored{hint}",
-                line=field.lines.get(key, field.line), field=f"image.{key}",
-                severity=Severity.WARNING,
-            ))  # fmt: skip
+            line = field.lines.get(key, field.line)
+            fields.problems.append(_unknown(fields.path, key, IMAGE_KEYS, line, f"image.{key}"))
     parts: dict[str, str] = {}
     for key in IMAGE_KEYS:
         item = value.get(key)
         if item is None:
             continue
         if not isinstance(item, str):
-            note(key, f"expected text, got {_kind(item)}")
+            note(key, f"expected text, got {_yaml_kind(item)}")
             return None
         if " ".join(item.split()):
             parts[key] = " ".join(item.split())

@@ -34,7 +34,7 @@ from feedgen.ext.dc import DcEntryExtension, DcExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .content import xml_text
+from .content import xml_text as clean  # a last guard: parse removes them first
 from .group import feed_id, topic_url
 from .model import Article, Config, Content, Group, GroupKind, Image, Person
 from .urls import quote_iri
@@ -50,11 +50,6 @@ RSS_TYPE = "application/rss+xml"
 
 _ATOM_DATES = {"published", "updated"}
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-
-
-def clean(text: str) -> str:
-    """`text` without the characters XML 1.0 forbids (a last guard: parse removes them first)."""
-    return xml_text(text)
 
 
 def _utc(moment: datetime) -> datetime:

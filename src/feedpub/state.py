@@ -211,7 +211,7 @@ def encode_state(state: State) -> bytes:
             _time(state.now),
             _time(state.due),
             [(source, path, tuple(stat)) for source, path, stat in state.files],
-            [_problem(problem) for problem in state.problems],
+            [problem.record() for problem in state.problems],
             (state.totals.files, state.totals.articles, state.totals.published,
              state.totals.feeds),
             [(name, item.fingerprint, item.size, item.mtime_ns)
@@ -236,7 +236,7 @@ def decode_state(data: bytes) -> State:
             now=_from_time(now),
             due=_from_time(due),
             files=files,
-            problems=tuple(_from_problem(problem) for problem in problems),
+            problems=tuple(Problem.from_record(problem) for problem in problems),
             totals=Totals(*totals),
             documents={name: Document(fp, size, mtime) for name, fp, size, mtime in documents},
             kept=_Decoded({record[14]: record for record in kept}),
@@ -284,15 +284,6 @@ def _time(moment: datetime | None) -> str | None:
 
 def _from_time(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
-
-
-def _problem(problem: Problem) -> tuple[Any, ...]:
-    return problem.path, problem.message, problem.line, problem.field, problem.severity.value
-
-
-def _from_problem(record: tuple[Any, ...]) -> Problem:
-    path, message, line, field_, severity = record
-    return Problem(path, message, line, field_, Severity(severity))
 
 
 def _listing_record(item: Article | Listing) -> tuple[Any, ...]:
