@@ -183,7 +183,7 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
         report = replace(report, problems=_ordered((*report.problems, *refusals)))
     documents = {}
     for name, value in prints.items():
-        found = file_stat(out / name)
+        found = None if name in written.refused else file_stat(out / name)
         if found is not None:
             documents[name] = Document(value, *found)
     cacheable = {
