@@ -10,6 +10,7 @@ named after it cannot leave its folder.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from datetime import date
 from urllib.parse import quote
@@ -19,6 +20,9 @@ from urllib.parse import quote
 MAX_SLUG_BYTES = 200
 
 
+_ASCII_RUNS = re.compile(r"[^a-z0-9]+")
+
+
 def _kept(char: str) -> bool:
     return unicodedata.category(char)[0] in "LMN"
 
@@ -26,6 +30,8 @@ def _kept(char: str) -> bool:
 @functools.lru_cache(maxsize=8192)
 def slugify(name: str) -> str:
     """The slug of `name`; empty when the name has no letter or digit."""
+    if name.isascii():  # NFKC leaves ASCII as it is: the common case, done in C
+        return _ASCII_RUNS.sub("-", name.lower()).strip("-")[:MAX_SLUG_BYTES].strip("-")
     text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).lower())
     pieces: list[str] = []
     run: list[str] = []

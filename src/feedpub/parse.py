@@ -12,7 +12,6 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import PurePosixPath
 
 from .dates import parse_date
 from .errors import ArticleError, Problem, Severity
@@ -75,7 +74,7 @@ def parse_article(
         return Parsed(None, (error.problem,))
     reader = _Fields(path, document.fields)
     body = document.body if keep_body else ""
-    stem = PurePosixPath(path).stem
+    stem = os.path.splitext(os.path.basename(path))[0]
     article = _article(reader, body, stem, config, source=source or path, digest=digest(raw))
     problems = (*document.problems, *reader.problems)
     if any(problem.severity is Severity.ERROR for problem in problems):
