@@ -17,9 +17,7 @@ from conftest import FIXTURE_SITE, build_site, feed_files, read_feed
 from lxml import etree
 
 from feedpub.config import load_config
-from feedpub.load import load_articles
-from feedpub.model import Article
-from feedpub.state import Listing
+from feedpub.load import load_articles, read_articles
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 MEDIA = "{http://search.yahoo.com/mrss/}"
@@ -31,9 +29,9 @@ FEEDS_URL = "https://news.example/feeds/"
 CONFIG = load_config((FIXTURE_SITE / "feedpub.toml").read_text(), "feedpub.toml")
 SOURCES = {
     article.id: article
-    for listed in load_articles(FIXTURE_SITE / "articles", CONFIG).articles
-    for article in [listed.article() if isinstance(listed, Listing) else listed]
-    if isinstance(article, Article)
+    for article in read_articles(
+        FIXTURE_SITE / "articles", CONFIG, load_articles(FIXTURE_SITE / "articles", CONFIG).articles
+    ).values()
 }
 PUBLISHED = {
     key: article

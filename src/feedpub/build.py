@@ -24,12 +24,11 @@ from pathlib import Path
 from .content import MAX_DEPTH
 from .errors import Problem, Severity
 from .group import is_published, plan
-from .load import File, Progress, load_articles, read_bodies, scan
+from .load import File, Progress, load_articles, read_articles, read_bodies, scan
 from .model import Article, Config, Content, Group, Listed
 from .state import (
     Cached,
     Document,
-    Listing,
     Rendered,
     Stat,
     State,
@@ -148,9 +147,7 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
             if source.startswith(prefix):
                 broken.setdefault(source, str(articles / source))
     kept, notes = keep_last_good(previous, broken)
-    feeds = plan(
-        [*loaded.articles, *kept], config, now, preferred=previous.kept.keys(), resolve=_resolve
-    )
+    feeds = plan([*loaded.articles, *kept], config, now, preferred=previous.kept.keys())
     report = Report(
         problems=_ordered((*scanned.problems, *loaded.problems, *notes, *feeds.problems)),
         files=loaded.files,
@@ -171,14 +168,15 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     to_render = [
         name for name, value in prints.items() if not _current(out, documents, name, value)
     ]
-    in_feeds = by_source(article for group in feeds.groups for article in group.entries)
+    listed = {entry.source: entry for group in feeds.groups for entry in group.entries}
+    in_feeds = _whole_articles(articles, config, listed, previous=previous, trusted=trusted)
     contents, rendering = _contents(
         articles, config, in_feeds, kept={a.source for a in kept}, previous=previous,
         trusted=trusted,
     )  # fmt: skip
     if rendering:
         report = replace(report, problems=_ordered((*report.problems, *rendering)))
-    rendered = _render(config, feeds.groups, to_render, contents)
+    rendered = _render(config, feeds.groups, to_render, contents, in_feeds)
     if options.mode is Mode.CHECK:
         changed = sorted(name for name, data in rendered if differs(out / name, data))
         return replace(report, out_of_date=(*changed, *stale(out, previous, prints)))
@@ -246,7 +244,10 @@ def _changed(before: Mapping[str, Cached], after: Mapping[str, Cached]) -> bool:
         return True
     for key, item in after.items():
         old = before[key]
-        if item is not old and (item.stat, item.listing.blob) != (old.stat, old.listing.blob):
+        if item is not old and (item.stat, item.listing.record()) != (
+            old.stat,
+            old.listing.record(),
+        ):
             return True
     return False
 
@@ -278,12 +279,23 @@ def _unchanged_report(previous: State, options: Options) -> Report:
     return report
 
 
-def _resolve(listing: Listed) -> Article:
-    """The article behind a listing: decoded from the cache, or the parsed article itself."""
-    if isinstance(listing, Listing):
-        return listing.article(listing.path)
-    assert isinstance(listing, Article)
-    return listing
+def _whole_articles(
+    root: Path, config: Config, listed: Mapping[str, Listed], *, previous: State, trusted: bool
+) -> dict[str, Article]:
+    """The whole article behind every entry: parsed this build, kept in the state from the
+    last one (when its file is unchanged), or else read again from its file."""
+    whole: dict[str, Article] = {}
+    again: list[Listed] = []
+    for source, listing in listed.items():
+        last = previous.kept.get(source) if trusted else None
+        if isinstance(listing, Article):
+            whole[source] = listing
+        elif last is not None and last.digest == listing.digest:
+            whole[source] = last if last.path == listing.path else replace(last, path=listing.path)
+        else:
+            again.append(listing)
+    whole.update(read_articles(root, config, again))
+    return whole
 
 
 def _current(out: Path, documents: Mapping[str, Document], name: str, value: str) -> bool:
@@ -333,12 +345,13 @@ def _contents(
 
 
 def _render(
-    config: Config, groups: tuple[Group, ...], names: list[str], contents: Mapping[str, Content]
-) -> Iterator[tuple[str, bytes]]:
+    config: Config, groups: tuple[Group, ...], names: list[str], contents: Mapping[str, Content],
+    articles: Mapping[str, Article],
+) -> Iterator[tuple[str, bytes]]:  # fmt: skip
     """Each named document, rendered one at a time (a large site's are never all in memory)."""
     from .render import Renderer
 
-    renderer = Renderer(config, contents)
+    renderer = Renderer(config, contents, articles)
     wanted = set(names)
     for group in groups:
         if group.atom_path in wanted:

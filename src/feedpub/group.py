@@ -2,23 +2,23 @@
 
 Pure: the articles, the configuration and `now` go in; the groups come out,
 each with its entries newest first (ties by ascending id), at most the
-configured number. Grouping reads only an article's listing (id, dates,
-section, topics); `resolve` turns the few listings that become entries into
-whole articles, so a large cached archive is decoded only where it shows.
+configured number. Grouping reads only an article's listing (id, date,
+section, topics): a large archive is held in memory as listings, and only
+the articles that are entries are ever read whole.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 from urllib.parse import quote
 
 from .errors import Problem, Severity
-from .model import Article, Config, Group, GroupKind, Listed, SiteConfig
+from .model import Config, Group, GroupKind, Listed, SiteConfig
 from .names import slugify
 from .urls import absolute
 
@@ -90,31 +90,13 @@ def feed_id(site: SiteConfig, group: Group) -> str:
 
 
 def plan(
-    articles: Sequence[Listed],
-    config: Config,
-    now: datetime,
-    preferred: Collection[str] = (),
-    resolve: Callable[[Listed], Article] | None = None,
+    articles: Sequence[Listed], config: Config, now: datetime, preferred: Collection[str] = ()
 ) -> Plan:
-    """Group the published articles into the feeds to write.
-
-    `resolve` turns a listing that becomes an entry into its article; without
-    it, the listings must be articles.
-    """
+    """Group the published articles into the feeds to write (entries stay listings)."""
     site = config.site
     distinct, problems = unique_ids(articles, preferred)
     published = newest_first(article for article in distinct if is_published(article, now))
-    resolved: dict[int, Article] = {}
-
-    def entries(members: list[Listed]) -> tuple[Article, ...]:
-        chosen = []
-        for member in members[: config.feeds.max_entries]:
-            article = resolved.get(id(member))
-            if article is None:
-                article = resolve(member) if resolve else _as_article(member)
-                resolved[id(member)] = article
-            chosen.append(article)
-        return tuple(chosen)
+    limit = config.feeds.max_entries
 
     sections: dict[str, list[Listed]] = defaultdict(list)
     topics: dict[str, list[Listed]] = defaultdict(list)
@@ -130,8 +112,11 @@ def plan(
             topic_names[slug][topic] += 1
 
     groups = [
-        Group(GroupKind.ALL, site.title, "all", "all", site.url, entries(published), len(published))
-    ]
+        Group(
+            GroupKind.ALL, site.title, "all", "all", site.url, tuple(published[:limit]),
+            len(published),
+        )
+    ]  # fmt: skip
     for kind, members, names in (
         (GroupKind.SECTION, sections, section_names),
         (GroupKind.TOPIC, topics, topic_names),
@@ -142,16 +127,10 @@ def plan(
                 problems.append(_merged(kind, slug, names[slug], members[slug]))
             groups.append(Group(
                 kind, name, slug, f"{kind.value}/{slug}", page_url(site, kind, slug),
-                entries(members[slug]), len(members[slug]),
+                tuple(members[slug][:limit]), len(members[slug]),
             ))  # fmt: skip
     due = min((a.published for a in distinct if not a.draft and a.published > now), default=None)
     return Plan(tuple(groups), len(published), tuple(problems), due)
-
-
-def _as_article(listing: Listed) -> Article:
-    if not isinstance(listing, Article):
-        raise TypeError(f"{listing!r} is not an article; pass `resolve`")
-    return listing
 
 
 def _preferred(names: Counter[str]) -> str:

@@ -204,6 +204,7 @@ def load_articles(
     for file, outcome in _parse_all(work, config, max_bytes, progress, jobs):
         if outcome is None:  # touched, not changed: the cached parse stands, with the new stat
             listing = cache[file.source].listing
+            listing.path = file.path
             articles.append(listing)
             fresh[file.source] = Cached(file.stat, listing)
             continue
@@ -235,6 +236,27 @@ def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:
     return bodies
 
 
+def read_articles(root: Path, config: Config, listings: Iterable[Listed]) -> dict[str, Article]:
+    """The whole articles (bodies included) behind listings, read again from their files.
+
+    A file that can no longer be read or parsed is left out: its caller keeps
+    what it had.
+    """
+    from .parse import parse_article
+
+    articles = {}
+    for listing in listings:
+        try:
+            with open(root / listing.source, "rb") as handle:
+                raw = handle.read()
+        except OSError:
+            continue
+        article = parse_article(raw, listing.path, config, listing.source).article
+        if article is not None:
+            articles[listing.source] = article
+    return articles
+
+
 Work = tuple[File, Cached | None]
 # What parsing one file gave: the article (as a listing when it has no problem
 # and can be cached; None when it cannot be published) and its problems; or
@@ -259,11 +281,11 @@ def _parse_all(
                 if result is None:
                     yield file, None
                     continue
-                kind, record, blob, found = result
+                kind, record, found = result
                 problems = tuple(Problem.from_record(record) for record in found)
                 article = (
                     None if record is None
-                    else Listing(record, blob) if kind == "listing"
+                    else Listing(record) if kind == "listing"
                     else article_from(record)
                 )  # fmt: skip
                 yield file, (article, problems)
@@ -275,7 +297,7 @@ def _parse_all(
 
 def _parse_in_worker(
     item: Work,
-) -> tuple[str, tuple[Any, ...] | None, bytes, list[tuple[Any, ...]]] | None:
+) -> tuple[str, tuple[Any, ...] | None, list[tuple[Any, ...]]] | None:
     """Parse one file in a worker; plain tuples and bytes travel back faster than objects."""
     config, max_bytes = _worker_config[0]
     file, cached = item
@@ -285,8 +307,8 @@ def _parse_in_worker(
     article, found = outcome
     records = [problem.record() for problem in found]
     if isinstance(article, Listing):
-        return "listing", article.record(), article.blob, records
-    return "article", (None if article is None else article_record(article)), b"", records
+        return "listing", article.record(), records
+    return "article", (None if article is None else article_record(article)), records
 
 
 def _parse_file(file: File, cached: Cached | None, config: Config, max_bytes: int) -> Outcome:

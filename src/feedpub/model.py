@@ -128,6 +128,8 @@ class Listed(Protocol):
     def section(self) -> str: ...
     @property
     def topics(self) -> tuple[str, ...]: ...
+    @property
+    def digest(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,7 @@ class Group:
     slug: str
     stem: str
     page_url: str
-    entries: tuple[Article, ...]
+    entries: tuple[Listed, ...]
     total: int
 
     @property

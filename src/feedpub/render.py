@@ -159,9 +159,12 @@ class _Entry(FeedEntry):  # type: ignore[misc]
 class Renderer:
     """Renders the documents of one build, each article's entry built once per format."""
 
-    def __init__(self, config: Config, contents: Mapping[str, Content]) -> None:
+    def __init__(
+        self, config: Config, contents: Mapping[str, Content], articles: Mapping[str, Article]
+    ) -> None:
         self.config = config
         self.contents = contents
+        self.articles = articles
         self._entries: dict[tuple[str, bool], _Entry] = {}
 
     def atom(self, group: Group) -> bytes:
@@ -198,10 +201,12 @@ class Renderer:
             fg.icon(site.icon)
         if site.logo:
             fg.logo(site.logo)
-        newest = max((_utc(article.updated) for article in group.entries), default=EPOCH)
+        # An entry whose file vanished between loading and rendering has no article here.
+        articles = [self.articles[e.source] for e in group.entries if e.source in self.articles]
+        newest = max((_utc(article.updated) for article in articles), default=EPOCH)
         fg.updated(newest)
         fg.lastBuildDate(newest)
-        for article in group.entries:
+        for article in articles:
             key = (article.source, rss)
             entry = self._entries.get(key)
             if entry is None:
@@ -268,10 +273,14 @@ def _document(render: Callable[..., bytes]) -> bytes:
 
 
 def render_atom(config: Config, group: Group, contents: Mapping[str, Content]) -> bytes:
-    """The Atom 1.0 document of `group`; `contents` holds each entry's content by source."""
-    return Renderer(config, contents).atom(group)
+    """The Atom 1.0 document of a group of whole articles; `contents` by source."""
+    return Renderer(config, contents, _articles(group)).atom(group)
 
 
 def render_rss(config: Config, group: Group, contents: Mapping[str, Content]) -> bytes:
-    """The RSS 2.0 document of `group`."""
-    return Renderer(config, contents).rss(group)
+    """The RSS 2.0 document of a group of whole articles."""
+    return Renderer(config, contents, _articles(group)).rss(group)
+
+
+def _articles(group: Group) -> dict[str, Article]:
+    return {entry.source: entry for entry in group.entries if isinstance(entry, Article)}

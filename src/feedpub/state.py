@@ -13,10 +13,10 @@ The state (``.feedpub-state``) holds:
   is fixed (nothing published is lost).
 
 The cache (``.feedpub-cache``), read only when some file changed, holds the
-parse of every published article: a listing to group it by, and the rest
-of the article encoded, decoded only if it becomes an entry. Drafts and
-future-dated articles are never cached (the files may be served with the
-feeds, and hold only what is already public). A fingerprint of feedpub's
+listing of every published article (what grouping reads: id, date, section,
+topics, digest); an article that becomes an entry is read again from its file
+unless the state already holds it. Drafts and future-dated articles are
+never cached. A fingerprint of feedpub's
 code and of the configuration guards both: when either changes, nothing is
 trusted but the last good versions, which are worth more stale than lost.
 
@@ -41,7 +41,7 @@ from .model import Article, Config, Content, Image, Person
 
 STATE_FILE = ".feedpub-state"
 CACHE_FILE = ".feedpub-cache"
-FORMAT = 5  # raise when a record changes: an older state then reads as empty
+FORMAT = 7  # raise when a record changes: an older state then reads as empty
 
 
 class Stat(NamedTuple):
@@ -58,35 +58,28 @@ class Stat(NamedTuple):
 
 
 class Listing:
-    """A cached article's listing: what grouping reads, with the article decoded on demand."""
+    """A cached article's listing: what grouping reads. The article itself is read again
+    from its file if it becomes an entry (a few thousand of an archive's articles do)."""
 
-    __slots__ = ("_article", "blob", "digest", "draft", "id", "path", "published", "section",
-                 "source", "topics")  # fmt: skip
+    __slots__ = ("digest", "draft", "id", "path", "published", "section", "source", "topics")
 
-    def __init__(self, record: tuple[Any, ...], blob: bytes, article: Article | None = None):
-        (self.source, self.path, self.id, published, self.section, topics, self.digest,
+    def __init__(self, record: tuple[Any, ...]):
+        (self.source, self.path, self.id, published, section, topics, self.digest,
          self.draft) = record  # fmt: skip
         self.published = datetime.fromisoformat(published)
-        self.section = sys.intern(self.section)  # a few dozen names shared by every listing
-        self.topics = tuple(sys.intern(topic) for topic in topics)
-        self.blob = blob
-        self._article = article
+        self.section = sys.intern(section)  # a few dozen names shared by every listing
+        self.topics = topics if type(topics) is tuple else tuple(topics)
 
     def record(self) -> tuple[Any, ...]:
-        """The listing's own fields, as stored (the rest of the article is in the blob)."""
+        """The listing as stored."""
         return _listing_record(self)
 
     @classmethod
     def of(cls, article: Article) -> Listing:
-        """The listing of a freshly parsed article (which is not kept: its blob is)."""
-        return cls(_listing_record(article), marshal.dumps(article_record(article), 2))
-
-    def article(self, path: str | None = None) -> Article:
-        """The whole article (its body left empty), named by `path` when given."""
-        if self._article is None:
-            self._article = article_from(marshal.loads(self.blob))
-        article = self._article
-        return article if path in (None, article.path) else replace(article, path=path)
+        """The listing of a freshly parsed article (its names interned: stored once)."""
+        listing = cls(_listing_record(article))
+        listing.topics = tuple(sys.intern(topic) for topic in listing.topics)
+        return listing
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +209,7 @@ def encode_state(state: State) -> bytes:
              state.totals.feeds),
             [(name, item.fingerprint, item.size, item.mtime_ns)
              for name, item in sorted(state.documents.items())],
-            [article_record(state.kept[key]) for key in sorted(state.kept)],
+            [_without_body(state.kept[key]) for key in sorted(state.kept)],
             [(key, item.digest, item.content.summary, item.content.html)
              for key, item in sorted(state.contents.items())],
         ),
@@ -258,8 +251,14 @@ def encode_cache(fingerprint_: str, cache_: Mapping[str, Cached]) -> Iterator[by
         chunk = []
         for key in keys[start : start + CHUNK]:
             item = cache_[key]
-            chunk.append((*item.stat, item.listing.record(), item.listing.blob))
-        yield marshal.dumps(chunk, 2)
+            listing = item.listing
+            chunk.append((
+                listing.source, *item.stat, listing.id, listing.published.isoformat(),
+                listing.section, listing.topics, listing.digest,
+            ))  # fmt: skip
+        # Version 4 stores a repeated object once (the section and topic names are
+        # shared): fewer objects to build when the cache is read.
+        yield marshal.dumps(chunk, 4)
 
 
 def decode_cache(stream: BinaryIO, fingerprint_: str) -> dict[str, Cached]:
@@ -269,10 +268,22 @@ def decode_cache(stream: BinaryIO, fingerprint_: str) -> dict[str, Cached]:
         if version != FORMAT or print_ != fingerprint_:
             return {}
         found: dict[str, Cached] = {}
+        new = tuple.__new__
         while len(found) < count:
-            for size, mtime, ctime, inode, record, blob in marshal.load(stream):
-                listing = Listing(record, blob)
-                found[listing.source] = Cached(Stat(size, mtime, ctime, inode), listing)
+            for (
+                source,
+                size,
+                mtime,
+                ctime,
+                inode,
+                id_,
+                published,
+                section,
+                topics,
+                digest,
+            ) in marshal.load(stream):
+                listing = Listing((source, source, id_, published, section, topics, digest, False))
+                found[source] = Cached(new(Stat, (size, mtime, ctime, inode)), listing)
         return found
     except (ValueError, TypeError, EOFError, IndexError):
         return {}
@@ -289,6 +300,12 @@ def _from_time(text: str | None) -> datetime | None:
 def _listing_record(item: Article | Listing) -> tuple[Any, ...]:
     return (item.source, item.path, item.id, item.published.isoformat(), item.section,
             item.topics, item.digest, item.draft)  # fmt: skip
+
+
+def _without_body(article: Article) -> tuple[Any, ...]:
+    """A kept article's record: its content is kept rendered, so its body is not."""
+    record = article_record(article)
+    return (*record[:10], "", *record[11:])
 
 
 def article_record(article: Article) -> tuple[Any, ...]:
