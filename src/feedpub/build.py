@@ -16,16 +16,16 @@ import hashlib
 import os
 import time
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
 from .content import MAX_DEPTH
 from .errors import Problem, Severity
-from .group import is_published, plan
+from .group import plan
 from .load import File, Progress, load_articles, read_articles, read_bodies, scan
-from .model import Article, Config, Content, Group, Listed
+from .model import Article, Config, Content, Group, GroupKind, Listed
 from .state import (
     Cached,
     Document,
@@ -135,6 +135,16 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     if trusted and not validating and _nothing_changed(out, previous, files, now):
         return _unchanged_report(previous, options)
 
+    if trusted and not validating and not scanned.problems:
+        quick = _edited_entries(
+            articles, config, previous, files, now=now, started=started, current=current
+        )
+        if quick is not None:
+            return _write(
+                articles, out, config, now, options, planned=quick, previous=previous,
+                trusted=trusted,
+            )  # fmt: skip
+
     cache = read_cache(out, current) if trusted else {}
     loaded = load_articles(
         articles, config, max_bytes=config.build.max_article_bytes, files=files,
@@ -156,19 +166,50 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     )  # fmt: skip
     if validating:
         return report
+    planned = _Planned(report, feeds.due, kept, cache, loaded.fresh, files, started, current)
+    return _write(
+        articles, out, config, now, options, planned=planned, previous=previous, trusted=trusted
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """What a build found, ready to render and write."""
+
+    report: Report
+    due: datetime | None
+    kept: list[Article]  # last good versions of broken files
+    cache: Mapping[str, Cached]  # the parse cache as read
+    fresh: Mapping[str, Cached]  # the parse cache as it now stands
+    files: list[File]
+    started: int
+    fingerprint: str
+    carried: Mapping[str, Article] = field(default_factory=dict)  # kept from the last state
+
+
+def _write(
+    articles: Path, out: Path, config: Config, now: datetime, options: Options, *,
+    planned: _Planned, previous: State, trusted: bool,
+) -> Report:  # fmt: skip
+    report, kept, current, started = (
+        planned.report,
+        planned.kept,
+        planned.fingerprint,
+        planned.started,
+    )
     if options.strict and report.errors:
         return replace(report, held_back=True)
-
+    groups = report.groups
     documents = previous.documents if trusted else {}
     prints = {
         path: _document_fingerprint(current, group, kind)
-        for group in feeds.groups
+        for group in groups
         for kind, path in zip(FORMATS, (group.atom_path, group.rss_path), strict=True)
     }
     to_render = [
         name for name, value in prints.items() if not _current(out, documents, name, value)
     ]
-    listed = {entry.source: entry for group in feeds.groups for entry in group.entries}
+    listed = {entry.source: entry for group in groups for entry in group.entries}
     in_feeds = _whole_articles(articles, config, listed, previous=previous, trusted=trusted)
     contents, rendering = _contents(
         articles, config, in_feeds, kept={a.source for a in kept}, previous=previous,
@@ -176,7 +217,7 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
     )  # fmt: skip
     if rendering:
         report = replace(report, problems=_ordered((*report.problems, *rendering)))
-    rendered = _render(config, feeds.groups, to_render, contents, in_feeds)
+    rendered = _render(config, groups, to_render, contents, in_feeds)
     if options.mode is Mode.CHECK:
         changed = sorted(name for name, data in rendered if differs(out / name, data))
         return replace(report, out_of_date=(*changed, *stale(out, previous, prints)))
@@ -194,26 +235,123 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
         found = None if name in written.refused else file_stat(out / name)
         if found is not None:
             documents[name] = Document(value, *found)
+    settled_before = started - RACY_NS  # most files were changed long before: kept as they are
     cacheable = {
-        source: _settled(cached, started) for source, cached in loaded.fresh.items()
-        if is_published(cached.listing, now)
+        source: cached if max(cached.stat.mtime_ns, cached.stat.ctime_ns) < settled_before
+        else _settled(cached, started)
+        for source, cached in planned.fresh.items()
+        if not cached.listing.draft and cached.listing.published <= now
     }  # fmt: skip
-    write_state(out, State(
-        fingerprint=current, now=now, due=feeds.due,
-        files=[_settled_file(file, started) for file in files],
-        problems=report.problems,
-        totals=Totals(report.files, report.articles, report.published, report.feeds),
-        documents=documents, kept={**by_source(kept), **in_feeds},
-        contents={
-            **{a.source: previous.contents[a.source] for a in kept},
-            **{key: Rendered(in_feeds[key].digest, contents[key]) for key in in_feeds},
-        },
-    ))  # fmt: skip
-    if _changed(cache, cacheable):
+    carried = planned.carried
+    write_state(
+        out,
+        State(
+            fingerprint=current,
+            now=now,
+            due=planned.due,
+            files=[
+                file
+                if max(file.stat.mtime_ns, file.stat.ctime_ns) < settled_before
+                else _settled_file(file, started)
+                for file in planned.files
+            ],
+            problems=report.problems,
+            totals=Totals(report.files, report.articles, report.published, report.feeds),
+            documents=documents,
+            kept={**carried, **by_source(kept), **in_feeds},
+            contents={
+                **{key: previous.contents[key] for key in carried if key in previous.contents},
+                **{a.source: previous.contents[a.source] for a in kept},
+                **{key: Rendered(in_feeds[key].digest, contents[key]) for key in in_feeds},
+            },
+            groups=[
+                (
+                    group.kind.value,
+                    group.name,
+                    group.slug,
+                    group.stem,
+                    group.page_url,
+                    group.total,
+                    tuple(entry.source for entry in group.entries),
+                )
+                for group in groups
+            ],
+        ),
+    )
+    # A few stale entries cost the next build that reaches the cache one read of
+    # each of their files; rewriting the whole cache for them would cost more.
+    cache = planned.cache
+    stale_entries = _stale_entries(cache, cacheable)
+    if stale_entries > max(STALE_ENTRIES, len(cacheable) // 100) or (stale_entries and not cache):
         write_cache(out, current, cacheable)
     return replace(
         report, written=written.written, unchanged=written.unchanged, removed=written.removed,
     )  # fmt: skip
+
+
+QUICK_EDITS = 50  # changed files a build may take without grouping the whole archive again
+
+
+def _edited_entries(  # noqa: PLR0911 - one early return per reason to group again
+    root: Path, config: Config, previous: State, files: list[File], *, now: datetime,
+    started: int, current: str,
+) -> _Planned | None:  # fmt: skip
+    """The last build's groups with a few entries rewritten, when that is all that changed.
+
+    Taken only when every changed file is an entry of the last build, still parses
+    without a problem, and keeps its id, date, section and topics (so every feed holds
+    the same entries in the same order), no file came or went, and nothing fell due.
+    Anything else groups the whole archive again.
+    """
+    if not previous.groups or previous.now is None or now < previous.now:
+        return None
+    if (previous.due is not None and now >= previous.due) or len(files) != len(previous.files):
+        return None
+    changed = []
+    for file, (source, path, stat) in zip(files, previous.files, strict=True):
+        if file.source != source or file.path != path:
+            return None
+        if file.stat != stat:
+            changed.append(file)
+            if len(changed) > QUICK_EDITS:
+                return None
+    entries = {source for group in previous.groups for source in group[6]}
+    flagged = {problem.path for problem in previous.problems}
+    edited: dict[str, Article] = {}
+    for file in changed:
+        old = previous.kept.get(file.source)
+        if old is None or file.source not in entries or file.path in flagged:
+            return None
+        article = read_articles(root, config, [old]).get(file.source)
+        if article is None or article.draft or article.published > now:
+            return None
+        if (article.id, article.published, article.section, article.topics) != (
+            old.id, old.published, old.section, old.topics
+        ):  # fmt: skip
+            return None
+        edited[file.source] = article
+    if not changed:
+        return None
+    groups = tuple(
+        Group(
+            GroupKind(kind),
+            name,
+            slug,
+            stem,
+            page,
+            tuple(edited.get(source) or previous.kept[source] for source in sources),
+            total,
+        )
+        for kind, name, slug, stem, page, total, sources in previous.groups
+    )
+    totals = previous.totals
+    report = Report(
+        problems=previous.problems, files=len(files), articles=totals.articles,
+        published=totals.published, groups=groups, feeds=len(groups), parsed=len(changed),
+    )  # fmt: skip
+    return _Planned(
+        report, previous.due, [], {}, {}, files, started, current, carried=previous.kept
+    )
 
 
 # A file modified this close to the build's start may be modified again within
@@ -221,6 +359,7 @@ def _build(articles: Path, out: Path, config: Config, now: datetime, options: Op
 # not trusted next time (the file is read and its digest compared), as git
 # does for its "racily clean" entries.
 RACY_NS = 2_000_000_000
+STALE_ENTRIES = 100  # or 1% of the cache: stale entries tolerated before it is rewritten
 
 
 def _settled_stat(stat: Stat, started: int) -> Stat:
@@ -234,22 +373,24 @@ def _settled_file(file: File, started: int) -> File:
 
 
 def _settled(cached: Cached, started: int) -> Cached:
+    stat = cached.stat
+    if stat.mtime_ns < started - RACY_NS and stat.ctime_ns < started - RACY_NS:
+        return cached  # the common case: settled long ago
     settled = _settled_stat(cached.stat, started)
     return cached if settled is cached.stat else replace(cached, stat=settled)
 
 
-def _changed(before: Mapping[str, Cached], after: Mapping[str, Cached]) -> bool:
-    """True when the parse cache to save differs from the one read."""
-    if before.keys() != after.keys():
-        return True
+def _stale_entries(before: Mapping[str, Cached], after: Mapping[str, Cached]) -> int:
+    """How many entries of the parse cache on disk no longer hold (changed, new or gone)."""
+    stale = len(before.keys() - after.keys())
     for key, item in after.items():
-        old = before[key]
-        if item is not old and (item.stat, item.listing.record()) != (
-            old.stat,
-            old.listing.record(),
+        old = before.get(key)
+        if old is None or (
+            item is not old
+            and (item.stat, item.listing.record()) != (old.stat, old.listing.record())
         ):
-            return True
-    return False
+            stale += 1
+    return stale
 
 
 def _nothing_changed(out: Path, previous: State, files: list[File], now: datetime) -> bool:

@@ -48,6 +48,8 @@ def unique_ids(
     An article already in the feeds (its source in `preferred`) keeps its id
     against a newcomer; otherwise the first file by path does.
     """
+    if len({article.id for article in articles}) == len(articles):  # the common case
+        return list(articles), []
     first: dict[str, T] = {}
     problems = []
     for article in sorted(articles, key=lambda item: (item.source not in preferred, item.source)):
@@ -62,9 +64,9 @@ def unique_ids(
 
 def newest_first(articles: Iterable[T]) -> list[T]:
     """Newest `published` first; articles published at the same instant by ascending id."""
-    ordered = sorted(articles, key=lambda article: article.id)
-    ordered.sort(key=lambda article: article.published, reverse=True)
-    return ordered
+    # One key per article, compared as numbers: comparing aware datetimes again and
+    # again would ask each for its offset from UTC every time.
+    return sorted(articles, key=lambda article: (-article.published.timestamp(), article.id))
 
 
 def page_url(site: SiteConfig, kind: GroupKind, slug: str) -> str:
@@ -95,21 +97,19 @@ def plan(
     """Group the published articles into the feeds to write (entries stay listings)."""
     site = config.site
     distinct, problems = unique_ids(articles, preferred)
-    published = newest_first(article for article in distinct if is_published(article, now))
+    published = newest_first(a for a in distinct if not a.draft and a.published <= now)
     limit = config.feeds.max_entries
 
-    sections: dict[str, list[Listed]] = defaultdict(list)
-    topics: dict[str, list[Listed]] = defaultdict(list)
-    section_names: dict[str, Counter[str]] = defaultdict(Counter)
-    topic_names: dict[str, Counter[str]] = defaultdict(Counter)
+    # Gathered by name as written (a few dozen names over the whole archive),
+    # then by slug; names that share a slug are merged back into date order.
+    by_section: dict[str, list[Listed]] = defaultdict(list)
+    by_topic: dict[str, list[Listed]] = defaultdict(list)
     for article in published:
-        slug = slugify(article.section)
-        sections[slug].append(article)
-        section_names[slug][article.section] += 1
+        by_section[article.section].append(article)
         for topic in article.topics:
-            slug = slugify(topic)
-            topics[slug].append(article)
-            topic_names[slug][topic] += 1
+            by_topic[topic].append(article)
+    sections, section_names = _by_slug(by_section)
+    topics, topic_names = _by_slug(by_topic)
 
     groups = [
         Group(
@@ -131,6 +131,21 @@ def plan(
             ))  # fmt: skip
     due = min((a.published for a in distinct if not a.draft and a.published > now), default=None)
     return Plan(tuple(groups), len(published), tuple(problems), due)
+
+
+def _by_slug(
+    by_name: dict[str, list[Listed]],
+) -> tuple[dict[str, list[Listed]], dict[str, Counter[str]]]:
+    members: dict[str, list[Listed]] = {}
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    for name, articles in by_name.items():
+        slug = slugify(name)
+        names[slug][name] = len(articles)
+        if slug in members:
+            members[slug] = newest_first([*members[slug], *articles])
+        else:
+            members[slug] = articles
+    return members, names
 
 
 def _preferred(names: Counter[str]) -> str:

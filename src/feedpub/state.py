@@ -41,7 +41,7 @@ from .model import Article, Config, Content, Image, Person
 
 STATE_FILE = ".feedpub-state"
 CACHE_FILE = ".feedpub-cache"
-FORMAT = 7  # raise when a record changes: an older state then reads as empty
+FORMAT = 9  # raise when a record changes: an older state then reads as empty
 
 
 class Stat(NamedTuple):
@@ -130,6 +130,8 @@ class State:
     documents: Mapping[str, Document] = field(default_factory=dict)
     kept: Mapping[str, Article] = field(default_factory=dict)
     contents: Mapping[str, Rendered] = field(default_factory=dict)
+    # the feeds as grouped: (kind, name, slug, stem, page, total, entries' sources)
+    groups: Sequence[tuple[str, str, str, str, str, int, tuple[str, ...]]] = ()
 
 
 class _Decoded(Mapping[str, Article]):
@@ -212,6 +214,7 @@ def encode_state(state: State) -> bytes:
             [_without_body(state.kept[key]) for key in sorted(state.kept)],
             [(key, item.digest, item.content.summary, item.content.html)
              for key, item in sorted(state.contents.items())],
+            [tuple(group) for group in state.groups],
         ),
         2,
     )  # fmt: skip
@@ -221,7 +224,7 @@ def decode_state(data: bytes) -> State:
     """The state in `data`; an empty state when it is unreadable or of another format."""
     try:
         (version, print_, now, due, files, problems, totals, documents, kept,
-         contents) = marshal.loads(data)  # fmt: skip
+         contents, groups) = marshal.loads(data)  # fmt: skip
         if version != FORMAT:
             return State()
         return State(
@@ -235,6 +238,7 @@ def decode_state(data: bytes) -> State:
             kept=_Decoded({record[14]: record for record in kept}),
             contents={key: Rendered(digest, Content(summary, html))
                       for key, digest, summary, html in contents},
+            groups=groups,
         )  # fmt: skip
     except (ValueError, TypeError, EOFError, IndexError, KeyError):
         return State()
@@ -246,7 +250,7 @@ CHUNK = 2000  # cache entries per marshalled chunk: a large archive is never enc
 def encode_cache(fingerprint_: str, cache_: Mapping[str, Cached]) -> Iterator[bytes]:
     """The parse cache as a stream of chunks, in a stable order."""
     keys = sorted(cache_)
-    yield marshal.dumps((FORMAT, fingerprint_, len(keys)), 2)
+    yield _framed(marshal.dumps((FORMAT, fingerprint_, len(keys)), 2))
     for start in range(0, len(keys), CHUNK):
         chunk = []
         for key in keys[start : start + CHUNK]:
@@ -258,13 +262,13 @@ def encode_cache(fingerprint_: str, cache_: Mapping[str, Cached]) -> Iterator[by
             ))  # fmt: skip
         # Version 4 stores a repeated object once (the section and topic names are
         # shared): fewer objects to build when the cache is read.
-        yield marshal.dumps(chunk, 4)
+        yield _framed(marshal.dumps(chunk, 4))
 
 
 def decode_cache(stream: BinaryIO, fingerprint_: str) -> dict[str, Cached]:
     """The parse cache in `stream`, when it was made under `fingerprint_`; else empty."""
     try:
-        version, print_, count = marshal.load(stream)
+        version, print_, count = marshal.loads(_unframed(stream))
         if version != FORMAT or print_ != fingerprint_:
             return {}
         found: dict[str, Cached] = {}
@@ -281,12 +285,26 @@ def decode_cache(stream: BinaryIO, fingerprint_: str) -> dict[str, Cached]:
                 section,
                 topics,
                 digest,
-            ) in marshal.load(stream):
+            ) in marshal.loads(_unframed(stream)):
                 listing = Listing((source, source, id_, published, section, topics, digest, False))
                 found[source] = Cached(new(Stat, (size, mtime, ctime, inode)), listing)
         return found
     except (ValueError, TypeError, EOFError, IndexError):
         return {}
+
+
+def _framed(data: bytes) -> bytes:
+    """`data` behind its length, so a reader takes each chunk whole (marshal reads a stream
+    object by object, in Python calls: ten times slower than from bytes)."""
+    return len(data).to_bytes(8, "little") + data
+
+
+def _unframed(stream: BinaryIO) -> bytes:
+    size = int.from_bytes(stream.read(8), "little")
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the cache ends early")
+    return data
 
 
 def _time(moment: datetime | None) -> str | None:
