@@ -35,11 +35,6 @@ class Plan:
     due: datetime | None = None  # when the next future-dated article falls due
 
 
-def is_published(article: Listed, now: datetime) -> bool:
-    """A draft is never published; a dated article is, from its `published` time on."""
-    return not article.draft and article.published <= now
-
-
 def unique_ids(
     articles: Sequence[T], preferred: Collection[str] = ()
 ) -> tuple[list[T], list[Problem]]:
@@ -97,6 +92,7 @@ def plan(
     """Group the published articles into the feeds to write (entries stay listings)."""
     site = config.site
     distinct, problems = unique_ids(articles, preferred)
+    # Published: no draft, and dated at or before `now` (a future article waits for it).
     published = newest_first(a for a in distinct if not a.draft and a.published <= now)
     limit = config.feeds.max_entries
 
