@@ -214,11 +214,10 @@ def load_articles(
             broken[file.source] = file.path
             continue
         parsed += 1
-        if isinstance(article, Article):  # not cached: its problems must be reported each time
-            articles.append(article)
-        else:  # kept as a listing only: a large archive must not hold every article
-            articles.append(article)
-            fresh[file.source] = Cached(file.stat, article)
+        articles.append(article)
+        if not found:  # an article with problems is not cached: they are reported each time
+            listing = article if isinstance(article, Listing) else Listing.of(article)
+            fresh[file.source] = Cached(file.stat, listing)
     return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, parsed)
 
 
@@ -262,7 +261,11 @@ Work = tuple[File, Cached | None]
 # and can be cached; None when it cannot be published) and its problems; or
 # None when the file's bytes are those its cache entry was made from.
 Outcome = tuple[Article | Listing | None, tuple[Problem, ...]] | None
-_worker_config: list[tuple[Config, int]] = []
+_worker_config: list[tuple[Config, int, bool]] = []
+# Up to this many files to parse, their articles are kept whole (a few MB), so the
+# entries need not be read again; above it, only listings (a large archive's
+# articles would not fit the memory a cron job should take).
+WHOLE_UP_TO = 20_000
 
 
 def _parse_all(
@@ -270,11 +273,12 @@ def _parse_all(
 ) -> Iterator[tuple[File, Outcome]]:
     files = [file for file, _ in work]
     paced = progress(files) if progress else files
+    whole = len(work) <= WHOLE_UP_TO
     import multiprocessing
 
     forking = "fork" in multiprocessing.get_all_start_methods()
     if jobs > 1 and len(work) >= PARALLEL_FROM and forking:
-        _worker_config[:] = [(config, max_bytes)]  # inherited by the forked workers
+        _worker_config[:] = [(config, max_bytes, whole)]  # inherited by the forked workers
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = pool.imap(_parse_in_worker, work, chunksize=64)
             for file, result in zip(paced, results, strict=True):
@@ -292,16 +296,16 @@ def _parse_all(
         return
     cached = dict(work)
     for file in paced:
-        yield file, _parse_file(file, cached[file], config, max_bytes)
+        yield file, _parse_file(file, cached[file], config, max_bytes, whole)
 
 
 def _parse_in_worker(
     item: Work,
 ) -> tuple[str, tuple[Any, ...] | None, list[tuple[Any, ...]]] | None:
     """Parse one file in a worker; plain tuples and bytes travel back faster than objects."""
-    config, max_bytes = _worker_config[0]
+    config, max_bytes, whole = _worker_config[0]
     file, cached = item
-    outcome = _parse_file(file, cached, config, max_bytes)
+    outcome = _parse_file(file, cached, config, max_bytes, whole)
     if outcome is None:
         return None
     article, found = outcome
@@ -311,7 +315,9 @@ def _parse_in_worker(
     return "article", (None if article is None else article_record(article)), records
 
 
-def _parse_file(file: File, cached: Cached | None, config: Config, max_bytes: int) -> Outcome:
+def _parse_file(
+    file: File, cached: Cached | None, config: Config, max_bytes: int, whole: bool = False
+) -> Outcome:
     if file.stat.size > max_bytes:
         message = (
             f"the file is {file.stat.size} bytes; expected at most {max_bytes} (max_article_bytes)"
@@ -328,5 +334,5 @@ def _parse_file(file: File, cached: Cached | None, config: Config, max_bytes: in
         return None
     parsed = parse_article(raw, file.path, config, file.source, keep_body=False)
     if parsed.article is not None and not parsed.problems:
-        return Listing.of(parsed.article), ()
+        return (parsed.article if whole else Listing.of(parsed.article)), ()
     return parsed.article, parsed.problems
