@@ -235,10 +235,10 @@ def _write(
         found = None if name in written.refused else file_stat(out / name)
         if found is not None:
             documents[name] = Document(value, *found)
-    settled_before = started - RACY_NS  # most files were changed long before: kept as they are
+    settled_before = started - RACY_NS
     cacheable = {
-        source: cached if max(cached.stat.mtime_ns, cached.stat.ctime_ns) < settled_before
-        else _settled(cached, started)
+        source: replace(cached, stat=_distrusted(cached.stat))
+        if _recent(cached.stat, settled_before) else cached
         for source, cached in planned.fresh.items()
         if not cached.listing.draft and cached.listing.published <= now
     }  # fmt: skip
@@ -250,9 +250,9 @@ def _write(
             now=now,
             due=planned.due,
             files=[
-                file
-                if max(file.stat.mtime_ns, file.stat.ctime_ns) < settled_before
-                else _settled_file(file, started)
+                file._replace(stat=_distrusted(file.stat))
+                if _recent(file.stat, settled_before)
+                else file
                 for file in planned.files
             ],
             problems=report.problems,
@@ -362,22 +362,14 @@ RACY_NS = 2_000_000_000
 STALE_ENTRIES = 100  # or 1% of the cache: stale entries tolerated before it is rewritten
 
 
-def _settled_stat(stat: Stat, started: int) -> Stat:
-    recent = max(stat.mtime_ns, stat.ctime_ns) >= started - RACY_NS
-    return stat._replace(mtime_ns=-1) if recent else stat
+def _recent(stat: Stat, settled_before: int) -> bool:
+    """True for a file changed too close to the build's start for its stat to be trusted."""
+    return stat.mtime_ns >= settled_before or stat.ctime_ns >= settled_before
 
 
-def _settled_file(file: File, started: int) -> File:
-    settled = _settled_stat(file.stat, started)
-    return file if settled is file.stat else file._replace(stat=settled)
-
-
-def _settled(cached: Cached, started: int) -> Cached:
-    stat = cached.stat
-    if stat.mtime_ns < started - RACY_NS and stat.ctime_ns < started - RACY_NS:
-        return cached  # the common case: settled long ago
-    settled = _settled_stat(cached.stat, started)
-    return cached if settled is cached.stat else replace(cached, stat=settled)
+def _distrusted(stat: Stat) -> Stat:
+    """A stat that no file will match: the next build reads the file and compares digests."""
+    return stat._replace(mtime_ns=-1)
 
 
 def _stale_entries(before: Mapping[str, Cached], after: Mapping[str, Cached]) -> int:

@@ -227,11 +227,9 @@ def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:
 
     bodies = {}
     for article in articles:
-        try:
-            raw = (root / article.source).read_bytes()
-        except OSError:
-            continue
-        bodies[article.source] = read_body(raw, article.path)
+        raw = _read(root / article.source)
+        if raw is not None:
+            bodies[article.source] = read_body(raw, article.path)
     return bodies
 
 
@@ -245,15 +243,20 @@ def read_articles(root: Path, config: Config, listings: Iterable[Listed]) -> dic
 
     articles = {}
     for listing in listings:
-        try:
-            with open(root / listing.source, "rb") as handle:
-                raw = handle.read()
-        except OSError:
-            continue
-        article = parse_article(raw, listing.path, config, listing.source).article
-        if article is not None:
-            articles[listing.source] = article
+        raw = _read(root / listing.source)
+        parsed = None if raw is None else parse_article(raw, listing.path, config, listing.source)
+        if parsed is not None and parsed.article is not None:
+            articles[listing.source] = parsed.article
     return articles
+
+
+def _read(path: Path) -> bytes | None:
+    """A file's bytes read again after loading; None when it can no longer be read."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 Work = tuple[File, Cached | None]
