@@ -36,9 +36,9 @@ content = "summary"
 """
 
 AUTHOR_KEYS = "email, name, uri"
-FEEDS_KEYS = "content, max_entries, summary_length"
+FEEDS_KEYS = "content, formats, groups, max_entries, summary_length"
 SITE_KEYS = (
-    "author, description, feeds_url, icon, language, link_pattern, logo, rights, "
+    "author, default_section, description, feeds_url, icon, language, link_pattern, logo, rights, "
     "section_pattern, tag_authority, timezone, title, topic_pattern, url"
 )
 
@@ -110,11 +110,13 @@ def test_url_gets_a_trailing_slash() -> None:
     [
         (
             'title = "Example News"\n',
-            "feedpub.toml:1: title: unknown key (expected one of: build, feeds, site)",
+            "feedpub.toml:1: title: unknown key (expected one of: archives, build, feeds, "
+            "markdown, publish, serve, site, websub)",
         ),
         (
             '[site]\ntitle = "Example News"\n[sitte]\nurl = "https://news.example/"\n',
-            "feedpub.toml:3: sitte: unknown key (expected one of: build, feeds, site)",
+            "feedpub.toml:3: sitte: unknown key (expected one of: archives, build, feeds, "
+            "markdown, publish, serve, site, websub)",
         ),
         (
             '[site]\ntitle = "Example News"\ntittle = "Example News"\n',
@@ -152,7 +154,8 @@ def test_unknown_key_line_is_the_line_in_its_own_table() -> None:
     [
         (
             '[site]\ntitle = "Example News"\n\n[sitte]\nurl = "https://news.example/"\n',
-            "feedpub.toml:4: sitte: unknown key (expected one of: build, feeds, site)",
+            "feedpub.toml:4: sitte: unknown key (expected one of: archives, build, feeds, "
+            "markdown, publish, serve, site, websub)",
         ),
         (
             '[site]\nurl = "https://news.example/"\n\ntimezone = "Mars/Olympus"\n',

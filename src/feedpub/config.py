@@ -15,13 +15,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .model import (
+    FORMAT_NAMES,
+    GROUP_NAMES,
     MAX_ARTICLE_BYTES,
+    ArchivesConfig,
     BuildConfig,
     Config,
     ContentMode,
     FeedsConfig,
+    MarkdownConfig,
     Person,
+    PublishConfig,
+    ServeConfig,
     SiteConfig,
+    WebSubConfig,
 )
 from .urls import absolute, is_absolute_http, with_slash
 
@@ -31,11 +38,17 @@ DEFAULT_TITLE = "Articles"
 _SITE_KEYS = {
     "title", "description", "url", "language", "timezone", "tag_authority",
     "link_pattern", "section_pattern", "topic_pattern", "feeds_url",
-    "author", "rights", "icon", "logo",
+    "author", "rights", "icon", "logo", "default_section",
 }  # fmt: skip
 _AUTHOR_KEYS = {"name", "email", "uri"}
-_FEEDS_KEYS = {"max_entries", "content", "summary_length"}
+_FEEDS_KEYS = {"max_entries", "content", "summary_length", "formats", "groups"}
 _BUILD_KEYS = {"max_article_bytes"}
+_ARCHIVES_KEYS = {"enabled", "groups", "page_size", "content"}
+_MARKDOWN_KEYS = {"tables", "strikethrough", "tasklists", "footnotes", "autolinks"}
+_WEBSUB_KEYS = {"hubs"}
+_SERVE_KEYS = {"max_age"}
+_PUBLISH_KEYS = {"url", "endpoint_url", "region", "cache_control"}
+_TABLES = {"site", "feeds", "build", "archives", "markdown", "websub", "serve", "publish"}
 
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*\Z")
 _DNS_NAME = re.compile(
@@ -86,6 +99,36 @@ class _Reader:
         if value < minimum:
             raise self.fail(key, f"expected an integer of at least {minimum}, got {value}")
         return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {_toml_kind(value)} {value!r}")
+        return value
+
+    def choices(
+        self, key: str, default: tuple[str, ...], allowed: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """A list of distinct names, each one of `allowed`, in the order given."""
+        value = self.table.get(key, list(default))
+        expected = ", ".join(repr(name) for name in allowed)
+        if not isinstance(value, list):
+            raise self.fail(key, f"expected an array of names ({expected}), got "
+                            f"{_toml_kind(value)} {value!r}")  # fmt: skip
+        seen: list[str] = []
+        for item in value:
+            if not isinstance(item, str) or item not in allowed:
+                raise self.fail(key, f"expected each name to be one of {expected}, got {item!r}")
+            if item in seen:
+                raise self.fail(key, f"{item!r} is named twice")
+            seen.append(item)
+        return tuple(seen)
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.fail(key, f"expected an array of strings, got {_toml_kind(value)} {value!r}")
+        return tuple(value)
 
     def sub_table(self, key: str) -> _Reader:
         value = self.table.get(key, {})
@@ -142,15 +185,22 @@ def load_config(text: str, source: str = "feedpub.toml") -> Config:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
     root = _Reader(text, source, document, "")
-    root.reject_unknown({"site", "feeds", "build"})
+    root.reject_unknown(_TABLES)
     build = root.sub_table("build")
     build.reject_unknown(_BUILD_KEYS)
+    site = _site(root.sub_table("site"))
+    feeds = _feeds(root.sub_table("feeds"))
     return Config(
-        site=_site(root.sub_table("site")),
-        feeds=_feeds(root.sub_table("feeds")),
+        site=site,
+        feeds=feeds,
         build=BuildConfig(
             max_article_bytes=build.integer("max_article_bytes", MAX_ARTICLE_BYTES, minimum=1024)
         ),
+        archives=_archives(root.sub_table("archives"), feeds),
+        markdown=_markdown(root.sub_table("markdown")),
+        websub=_websub(root.sub_table("websub"), site.url),
+        serve=_serve(root.sub_table("serve")),
+        publish=_publish(root.sub_table("publish")),
     )
 
 
@@ -240,7 +290,15 @@ def _site(site: _Reader) -> SiteConfig:
         rights=site.string("rights"),
         icon=_optional_address(site, "icon", url),
         logo=_optional_address(site, "logo", url),
+        default_section=_optional_name(site, "default_section"),
     )
+
+
+def _optional_name(reader: _Reader, key: str) -> str | None:
+    value = reader.string(key)
+    if value is not None and not value.strip():
+        raise reader.fail(key, "expected a non-empty string")
+    return value.strip() if value else None
 
 
 def _optional_address(reader: _Reader, key: str, base: str) -> str | None:
@@ -269,4 +327,88 @@ def _feeds(feeds: _Reader) -> FeedsConfig:
         max_entries=feeds.integer("max_entries", 50, minimum=1),
         content=mode,
         summary_length=feeds.integer("summary_length", 300, minimum=20),
+        formats=_non_empty(feeds, "formats", feeds.choices("formats", _FEEDSCONFIG_DEFAULTS.formats,
+                                                           FORMAT_NAMES)),
+        groups=feeds.choices("groups", _FEEDSCONFIG_DEFAULTS.groups, GROUP_NAMES),
+    )  # fmt: skip
+
+
+_FEEDSCONFIG_DEFAULTS = FeedsConfig()
+_ARCHIVESCONFIG_DEFAULTS = ArchivesConfig()
+_SERVECONFIG_DEFAULTS = ServeConfig()
+_PUBLISHCONFIG_DEFAULTS = PublishConfig()
+
+
+def _non_empty(reader: _Reader, key: str, value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise reader.fail(key, "expected at least one name")
+    return value
+
+
+def _content_mode(reader: _Reader, key: str, default: str) -> ContentMode:
+    content = reader.required_string(key, default)
+    try:
+        return ContentMode(content)
+    except ValueError:
+        raise reader.fail(key, f"expected 'full' or 'summary', got {content!r}") from None
+
+
+def _archives(archives: _Reader, feeds: FeedsConfig) -> ArchivesConfig:
+    archives.reject_unknown(_ARCHIVES_KEYS)
+    # Unset, the page size follows a smaller feeds.max_entries; set, it may not exceed it.
+    default = min(_ARCHIVESCONFIG_DEFAULTS.page_size, feeds.max_entries)
+    page_size = archives.integer("page_size", default, minimum=1)
+    if page_size > feeds.max_entries:
+        raise archives.fail(
+            "page_size",
+            f"expected at most feeds.max_entries ({feeds.max_entries}), got {page_size}",
+        )
+    return ArchivesConfig(
+        enabled=archives.boolean("enabled", _ARCHIVESCONFIG_DEFAULTS.enabled),
+        groups=archives.choices("groups", _ARCHIVESCONFIG_DEFAULTS.groups, GROUP_NAMES),
+        page_size=page_size,
+        content=_content_mode(archives, "content", _ARCHIVESCONFIG_DEFAULTS.content.value),
+    )
+
+
+def _markdown(markdown: _Reader) -> MarkdownConfig:
+    markdown.reject_unknown(_MARKDOWN_KEYS)
+    return MarkdownConfig(**{key: markdown.boolean(key, True) for key in sorted(_MARKDOWN_KEYS)})
+
+
+def _websub(websub: _Reader, base: str) -> WebSubConfig:
+    websub.reject_unknown(_WEBSUB_KEYS)
+    hubs = websub.strings("hubs")
+    for hub in hubs:
+        if not is_absolute_http(hub):
+            raise websub.fail("hubs", f"expected absolute http(s) addresses, got {hub!r}")
+    return WebSubConfig(hubs=hubs)
+
+
+def _serve(serve: _Reader) -> ServeConfig:
+    serve.reject_unknown(_SERVE_KEYS)
+    return ServeConfig(max_age=serve.integer("max_age", _SERVECONFIG_DEFAULTS.max_age, minimum=0))
+
+
+def _publish(publish: _Reader) -> PublishConfig:
+    publish.reject_unknown(_PUBLISH_KEYS)
+    url = publish.string("url")
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise publish.fail(
+                "url", f"expected an address such as 's3://bucket/prefix/', got {url!r}"
+            )
+    endpoint = publish.string("endpoint_url")
+    if endpoint is not None and not is_absolute_http(endpoint):
+        raise publish.fail(
+            "endpoint_url", f"expected an absolute http(s) address, got {endpoint!r}"
+        )
+    return PublishConfig(
+        url=url,
+        endpoint_url=endpoint,
+        region=publish.string("region"),
+        cache_control=publish.required_string(
+            "cache_control", _PUBLISHCONFIG_DEFAULTS.cache_control
+        ),
     )

@@ -36,6 +36,7 @@ class SiteConfig:
     rights: str | None = None
     icon: str | None = None
     logo: str | None = None
+    default_section: str | None = None  # for articles that name no section (SPEC §5)
 
 
 class ContentMode(Enum):
@@ -52,6 +53,57 @@ class FeedsConfig:
     max_entries: int = 50
     content: ContentMode = ContentMode.FULL
     summary_length: int = 300
+    formats: tuple[str, ...] = ("atom", "rss", "json")
+    groups: tuple[str, ...] = ("all", "sections", "topics", "authors")
+
+
+FORMAT_NAMES = ("atom", "rss", "json")
+GROUP_NAMES = ("all", "sections", "topics", "authors", "section_topics")
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivesConfig:
+    """`[archives]`: RFC 5005 archive pages behind the feeds of some kinds of group."""
+
+    enabled: bool = True
+    groups: tuple[str, ...] = ("all", "sections")
+    page_size: int = 50
+    content: ContentMode = ContentMode.SUMMARY
+
+
+@dataclass(frozen=True, slots=True)
+class MarkdownConfig:
+    """`[markdown]`: the GitHub Flavored Markdown extensions, each on by default."""
+
+    tables: bool = True
+    strikethrough: bool = True
+    tasklists: bool = True
+    footnotes: bool = True
+    autolinks: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class WebSubConfig:
+    """`[websub]`: the hubs told of every changed feed."""
+
+    hubs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServeConfig:
+    """`[serve]`: how `feedpub serve` answers."""
+
+    max_age: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class PublishConfig:
+    """`[publish]`: the S3-compatible bucket `feedpub publish` uploads to."""
+
+    url: str | None = None  # s3://bucket/prefix/
+    endpoint_url: str | None = None
+    region: str | None = None
+    cache_control: str = "public, max-age=300"
 
 
 MAX_ARTICLE_BYTES = 4 * 1024 * 1024
@@ -71,6 +123,11 @@ class Config:
     site: SiteConfig
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     build: BuildConfig = field(default_factory=BuildConfig)
+    archives: ArchivesConfig = field(default_factory=ArchivesConfig)
+    markdown: MarkdownConfig = field(default_factory=MarkdownConfig)
+    websub: WebSubConfig = field(default_factory=WebSubConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
+    publish: PublishConfig = field(default_factory=PublishConfig)
 
 
 @dataclass(frozen=True, slots=True)
