@@ -29,7 +29,7 @@ def test_build_writes_feeds_and_prints_a_one_line_summary(site: Path) -> None:
     assert result.exit_code == 0
     assert result.output.count("\n") == 1
     assert result.output.startswith(
-        "feedpub: 1 article published in 6 documents (3 feeds): 6 written"
+        "feedpub: 1 article published in 9 documents (3 feeds): 9 written"
     )
     names = [str(path.relative_to(site / "feeds")) for path in feed_files(site / "feeds")]
     assert names == [
@@ -64,7 +64,7 @@ def test_rebuild_leaves_unchanged_files_alone(site: Path) -> None:
     build_site(site / "articles", site / "feeds")
     before = {path: path.stat().st_mtime_ns for path in feed_files(site / "feeds")}
     result = build_site(site / "articles", site / "feeds")
-    assert "0 written, 6 unchanged, 0 removed" in result.output
+    assert "0 written, 9 unchanged, 0 removed" in result.output
     assert {path: path.stat().st_mtime_ns for path in feed_files(site / "feeds")} == before
 
 
@@ -75,7 +75,7 @@ def test_feeds_of_vanished_groups_are_removed_and_nothing_else(site: Path) -> No
     stranger.write_text("not feedpub's")
     write_article(site / "articles", "good.md", GOOD.replace("[Trade]", "[Tariffs]"))
     result = build_site(site / "articles", site / "feeds")
-    assert "2 removed" in result.output
+    assert "3 removed" in result.output  # the topic's Atom, RSS and JSON documents
     assert not (site / "feeds" / "topics" / "trade.atom").exists()
     assert (site / "feeds" / "topics" / "tariffs.atom").exists()
     assert stranger.exists()
@@ -168,13 +168,14 @@ def test_list_command_shows_groups_counts_and_paths(site: Path) -> None:
     result = run("list", "--articles", site / "articles", "--out", "feeds")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0].split() == ["kind", "name", "articles", "atom", "rss"]
+    assert lines[0].split() == ["kind", "name", "articles", "atom", "rss", "json"]
     assert lines[2].split() == [
         "sections",
         "World",
         "2",
         "feeds/sections/world.atom",
         "feeds/sections/world.rss",
+        "feeds/sections/world.json",
     ]
 
 

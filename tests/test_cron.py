@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from feedpub.write import LOCK_FILE
+from feedpub.store import LOCK_FILE
 
 SECTIONS = ["World", "Business", "Opinion", "Science"]
 TOPICS = ["Trade", "Climate", "Elections", "Health", "Energy", "Security"]

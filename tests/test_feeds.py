@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
+import lxml.html
 import pytest
 from conftest import FIXTURE_SITE, build_site, feed_files, read_feed
 from lxml import etree
@@ -62,7 +63,7 @@ def test_every_atom_document_is_valid_against_rfc_4287(
 ) -> None:
     """Every Atom file feedpub writes validates against RFC 4287's RELAX NG schema."""
     atoms = [path for path in feed_files(fixture_feeds) if path.suffix == ".atom"]
-    assert len(atoms) == 12
+    assert len(atoms) == 14
     for path in atoms:
         document = etree.parse(str(path))
         assert atom_schema.validate(document), f"{path}: {atom_schema.error_log}"
@@ -71,7 +72,7 @@ def test_every_atom_document_is_valid_against_rfc_4287(
 def test_every_document_reads_without_error(fixture_feeds: Path) -> None:
     """feedparser reads every document without flagging it as malformed."""
     files = feed_files(fixture_feeds)
-    assert len(files) == 24
+    assert len(files) == 28
     for path in files:
         parsed = read_feed(path)
         expected = "atom10" if path.suffix == ".atom" else "rss20"
@@ -79,7 +80,7 @@ def test_every_document_reads_without_error(fixture_feeds: Path) -> None:
 
 
 def test_the_feed_layout_follows_the_spec(fixture_feeds: Path) -> None:
-    """One pair for all, one per section, one per topic, named by slugs in any script."""
+    """One pair for all, one per section, topic and byline, named by slugs in any script."""
     names = {
         str(path.relative_to(fixture_feeds).with_suffix("")) for path in feed_files(fixture_feeds)
     }
@@ -87,6 +88,7 @@ def test_the_feed_layout_follows_the_spec(fixture_feeds: Path) -> None:
         "all", "sections/opinion", "sections/trans-pacific-view", "sections/мир",
         "topics/1-0", "topics/diplomacy", "topics/east-asia", "topics/security", "topics/yes",
         "topics/économie", "topics/ближний-восток", "topics/東アジア",
+        "authors/jane-doe", "authors/john-roe",
     }  # fmt: skip
 
 
@@ -115,8 +117,13 @@ def test_entries_match_their_source_articles(fixture_feeds: Path, suffix: str) -
         if suffix == ".atom":
             assert utc(entry.updated_parsed) == article.updated.astimezone(UTC)
         assert [author.name for author in entry.authors] == [p.name for p in article.authors]
-        assert [tag.term for tag in entry.get("tags", [])] == list(article.topics)
-        assert entry.summary == (article.subtitle or entry.summary)
+        assert [tag.term for tag in entry.get("tags", [])] == [article.section, *article.topics]
+        if article.subtitle:
+            assert entry.summary == article.subtitle
+        else:  # the start of the body, as plain text: found in the content a reader shows
+            shown = " ".join(lxml.html.fromstring(entry.content[0].value).text_content().split())
+            assert entry.summary
+            assert " ".join(entry.summary.rstrip("…").split()) in shown
 
 
 @pytest.mark.parametrize("suffix", [".atom", ".rss"])
@@ -210,12 +217,14 @@ def test_entries_have_authors_in_both_formats(fixture_feeds: Path) -> None:
 
 
 def test_categories_carry_the_topic_and_its_page(fixture_feeds: Path) -> None:
-    """Topics are categories with the same term in both formats and the topic's page as scheme."""
+    """The section, then the topics, are categories with the same term in both formats and
+    the section's or topic's page as scheme."""
     atom = entry_element(fixture_feeds / "all.atom", "Новости из Токио")
     terms = [(c.get("term"), c.get("scheme")) for c in atom.findall(f"{ATOM}category")]
     rss = entry_element(fixture_feeds / "all.rss", "Новости из Токио")
     assert [(c.text, c.get("domain")) for c in rss.findall("category")] == terms
-    assert terms[0] == (
+    assert terms[0] == ("Мир", "https://news.example/sections/%D0%BC%D0%B8%D1%80/")
+    assert terms[1] == (
         "東アジア",
         "https://news.example/topics/%E6%9D%B1%E3%82%A2%E3%82%B8%E3%82%A2/",
     )
@@ -237,7 +246,7 @@ def test_yaml_scalars_stay_text(fixture_feeds: Path) -> None:
     entry = entries["tag:news.example,2021-03-25:yaml-text-scalars"]
     assert entry.title == "no"
     assert entry.summary == "2021-03-30"
-    assert [tag.term for tag in entry.tags] == ["yes", "1.0"]
+    assert [tag.term for tag in entry.tags] == ["Opinion", "yes", "1.0"]
 
 
 def test_control_characters_are_removed_and_the_article_kept(fixture_feeds: Path) -> None:
@@ -399,17 +408,26 @@ def test_entry_limit_keeps_the_newest(tmp_path: Path) -> None:
     assert [entry.id for entry in entries] == [article.id for article in newest]
 
 
-def test_summary_mode_carries_no_content(tmp_path: Path) -> None:
-    """With content = "summary", entries carry the summary only."""
+def test_summary_mode_carries_no_body(tmp_path: Path) -> None:
+    """With content = "summary", entries carry the summary only; an entry with a lead image
+    carries its figure and summary as content, so no reader shows the caption instead."""
     config = tmp_path / "feedpub.toml"
     config.write_text((FIXTURE_SITE / "feedpub.toml").read_text().replace('"full"', '"summary"'))
     build_site(FIXTURE_SITE / "articles", tmp_path / "out", config)
-    atom = (tmp_path / "out" / "all.atom").read_text(encoding="utf-8")
-    rss = (tmp_path / "out" / "all.rss").read_text(encoding="utf-8")
-    assert "<content" not in atom
-    assert "content:encoded" not in rss
-    entries = {e.title: e for e in read_feed(tmp_path / "out" / "all.atom").entries}
-    assert entries["Zoned date"].summary == "Written at 09:15 in New York."
+    for name in ("all.atom", "all.rss"):
+        entries = {e.title: e for e in read_feed(tmp_path / "out" / name).entries}
+        assert entries["Zoned date"].summary == "Written at 09:15 in New York."
+        assert "content" not in entries["Zoned date"]  # no image: the summary alone
+        for title, entry in entries.items():
+            article = next(a for a in SOURCES.values() if a.title == title)
+            if article.image is None:
+                assert "content" not in entry, title
+                continue
+            assert len(entry.content) == 1, title
+            shown = lxml.html.fromstring(entry.content[0].value)
+            assert shown.find(".//img").get("src") == article.image.url
+            assert entry.summary in " ".join(shown.text_content().split())
+            assert entry.summary != article.image.caption
 
 
 def test_rights_icon_and_logo_where_configured(tmp_path: Path) -> None:

@@ -74,8 +74,9 @@ def test_stale_feeds_are_removed_even_without_the_state(site: Path) -> None:
     ))  # fmt: skip
     (site / "articles" / "a.md").unlink()
     result = build_site(site / "articles", site / "feeds")
-    assert "2 removed" in result.output
-    assert not (site / "feeds" / "sections" / "news.atom").exists()
+    assert "3 removed" in result.output  # Atom, RSS and JSON Feed
+    for suffix in (".atom", ".rss", ".json"):
+        assert not (site / "feeds" / "sections" / f"news{suffix}").exists()
 
 
 def test_a_strangers_file_is_never_overwritten(site: Path) -> None:

@@ -161,9 +161,13 @@ def list_groups(articles: Path, out: Path, config_path: Path | None, now_text: s
         lambda: run(articles, out, config, _now(now_text, config), Options(Mode.VALIDATE))
     )
     _print_problems(report, quiet=True)
-    rows = [(group.kind.value, group.name, str(group.total), str(out / group.atom_path),
-             str(out / group.rss_path)) for group in report.groups]  # fmt: skip
-    header = ("kind", "name", "articles", "atom", "rss")
+    from .layout import document_path
+
+    formats = config.feeds.formats
+    rows = [(group.kind.value, group.name, str(group.total),
+             *(str(out / document_path(group, name)) for name in formats))
+            for group in report.groups]  # fmt: skip
+    header = ("kind", "name", "articles", *formats)
     widths = [max(len(row[index]) for row in (header, *rows)) for index in range(len(header) - 1)]
     for row in (header, *rows):
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
@@ -244,7 +248,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _summary(report: Report, check_only: bool) -> str:
-    documents = 2 * report.feeds
+    documents = report.documents
     head = (
         f"{_count(report.published, 'article')} published in {_count(documents, 'document')} "
         f"({_count(report.feeds, 'feed')})"

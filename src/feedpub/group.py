@@ -9,18 +9,16 @@ the articles that are entries are ever read whole.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
-from urllib.parse import quote
 
 from .errors import Problem, Severity
+from .layout import KINDS, page_url, stem
 from .model import Config, Group, GroupKind, Listed, SiteConfig
 from .names import slugify
-from .urls import absolute
 
 T = TypeVar("T", bound=Listed)
 
@@ -64,69 +62,106 @@ def newest_first(articles: Iterable[T]) -> list[T]:
     return sorted(articles, key=lambda article: (-article.published.timestamp(), article.id))
 
 
-def page_url(site: SiteConfig, kind: GroupKind, slug: str) -> str:
-    """The web page a feed stands for: the site, a section's page or a topic's page."""
-    if kind is GroupKind.ALL:
-        return site.url
-    pattern = site.section_pattern if kind is GroupKind.SECTION else site.topic_pattern
-    return absolute(pattern.format(slug=quote(slug, safe="-")), site.url)
-
-
 def topic_url(site: SiteConfig, name: str) -> str:
     """The web page of the topic called `name`."""
     return page_url(site, GroupKind.TOPIC, slugify(name))
 
 
-def feed_id(site: SiteConfig, group: Group) -> str:
-    """A permanent id for a feed: a name-based UUID of the tag authority and the group.
-
-    Like entry ids, it does not change when the site moves to another address.
-    """
-    name = f"feedpub:{site.tag_authority}:{group.stem}"
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
+def section_url(site: SiteConfig, name: str) -> str:
+    """The web page of the section called `name`."""
+    return page_url(site, GroupKind.SECTION, slugify(name))
 
 
 def plan(
     articles: Sequence[Listed], config: Config, now: datetime, preferred: Collection[str] = ()
 ) -> Plan:
-    """Group the published articles into the feeds to write (entries stay listings)."""
+    """Group the published articles into the feeds to write (entries stay listings).
+
+    `feeds.groups` says which kinds of group exist; the kinds that
+    `archives.groups` names keep every member, for their archive pages.
+    """
     site = config.site
     distinct, problems = unique_ids(articles, preferred)
     # Published: no draft, and dated at or before `now` (a future article waits for it).
     published = newest_first(a for a in distinct if not a.draft and a.published <= now)
+    wanted = {GroupKind(name) for name in config.feeds.groups}
+    archived = (
+        {GroupKind(name) for name in config.archives.groups} if config.archives.enabled else set()
+    )
     limit = config.feeds.max_entries
 
     # Gathered by name as written (a few dozen names over the whole archive),
     # then by slug; names that share a slug are merged back into date order.
     by_section: dict[str, list[Listed]] = defaultdict(list)
     by_topic: dict[str, list[Listed]] = defaultdict(list)
+    by_author: dict[str, list[Listed]] = defaultdict(list)
+    default_author = site.author.name
     for article in published:
         by_section[article.section].append(article)
         for topic in article.topics:
             by_topic[topic].append(article)
+        for name in article.bylines:
+            if name != default_author:
+                by_author[name].append(article)
     sections, section_names = _by_slug(by_section)
     topics, topic_names = _by_slug(by_topic)
-
-    groups = [
-        Group(
-            GroupKind.ALL, site.title, "all", "all", site.url, tuple(published[:limit]),
-            len(published),
-        )
-    ]  # fmt: skip
-    for kind, members, names in (
+    kinds: list[tuple[GroupKind, dict[str, list[Listed]], dict[str, Counter[str]]]] = [
         (GroupKind.SECTION, sections, section_names),
         (GroupKind.TOPIC, topics, topic_names),
-    ):
+    ]
+    if GroupKind.AUTHOR in wanted:
+        kinds.append((GroupKind.AUTHOR, *_by_slug(by_author)))
+    if GroupKind.SECTION_TOPIC in wanted:
+        kinds.append((GroupKind.SECTION_TOPIC, *_pairs(sections, section_names, topic_names)))
+
+    groups = []
+    if GroupKind.ALL in wanted:
+        groups.append(
+            _group(
+                site, GroupKind.ALL, site.title, "all", published, limit=limit, archived=archived
+            )
+        )
+    for kind, members, names in kinds:
+        if kind not in wanted:
+            continue
         for slug in sorted(members):
-            name = _preferred(names[slug])
-            if len(names[slug]) > 1:
+            if len(names[slug]) > 1 and kind is not GroupKind.SECTION_TOPIC:
                 problems.append(_merged(kind, slug, names[slug], members[slug]))
-            groups.append(Group(
-                kind, name, slug, f"{kind.value}/{slug}", page_url(site, kind, slug),
-                tuple(members[slug][:limit]), len(members[slug]),
-            ))  # fmt: skip
+            name = _preferred(names[slug])
+            groups.append(
+                _group(site, kind, name, slug, members[slug], limit=limit, archived=archived)
+            )
     due = min((a.published for a in distinct if not a.draft and a.published > now), default=None)
     return Plan(tuple(groups), len(published), tuple(problems), due)
+
+
+def _group(
+    site: SiteConfig, kind: GroupKind, name: str, slug: str, members: Sequence[Listed], *,
+    limit: int, archived: Collection[GroupKind],
+) -> Group:  # fmt: skip
+    return Group(
+        kind, name, slug, stem(kind, slug), page_url(site, kind, slug), tuple(members[:limit]),
+        len(members), tuple(members) if kind in archived else (),
+    )  # fmt: skip
+
+
+def _pairs(
+    sections: dict[str, list[Listed]],
+    section_names: dict[str, Counter[str]],
+    topic_names: dict[str, Counter[str]],
+) -> tuple[dict[str, list[Listed]], dict[str, Counter[str]]]:
+    """Each section and topic that share an article, keyed ``<section>/<topic>``."""
+    members: dict[str, list[Listed]] = defaultdict(list)
+    names: dict[str, Counter[str]] = {}
+    for section_slug, articles in sections.items():
+        section = _preferred(section_names[section_slug])
+        for article in articles:  # newest first already: each pair's list stays in order
+            for topic_slug in dict.fromkeys(slugify(topic) for topic in article.topics):
+                key = f"{section_slug}/{topic_slug}"
+                members[key].append(article)
+                if key not in names:
+                    names[key] = Counter({f"{section}: {_preferred(topic_names[topic_slug])}": 1})
+    return members, names
 
 
 def _by_slug(
@@ -137,8 +172,9 @@ def _by_slug(
     for name, articles in by_name.items():
         slug = slugify(name)
         names[slug][name] = len(articles)
-        if slug in members:
-            members[slug] = newest_first([*members[slug], *articles])
+        if slug in members:  # an article under two spellings is one entry
+            merged = {article.source: article for article in (*members[slug], *articles)}
+            members[slug] = newest_first(merged.values())
         else:
             members[slug] = articles
     return members, names
@@ -149,12 +185,15 @@ def _preferred(names: Counter[str]) -> str:
     return min(names, key=lambda name: (-names[name], name))
 
 
+_FIELDS = {GroupKind.SECTION: "section", GroupKind.TOPIC: "topics", GroupKind.AUTHOR: "author"}
+
+
 def _merged(kind: GroupKind, slug: str, names: Counter[str], members: list[Listed]) -> Problem:
-    label = "section" if kind is GroupKind.SECTION else "topic"
+    label = KINDS[kind].label
     spellings = sorted(names)
     where = {}
     for article in sorted(members, key=lambda item: item.source):
-        for name in (article.section, *article.topics):
+        for name in (article.section, *article.topics, *article.bylines):
             if name in names and name not in where:
                 where[name] = article.path
     described = ", ".join(f"{name!r} ({where[name]})" for name in spellings)
@@ -162,6 +201,6 @@ def _merged(kind: GroupKind, slug: str, names: Counter[str], members: list[Liste
         where[spellings[0]],
         f"{label} names {described} share the slug {slug!r} and make one feed, "
         f"titled {_preferred(names)!r}",
-        field="section" if kind is GroupKind.SECTION else "topics",
+        field=_FIELDS[kind],
         severity=Severity.WARNING,
     )

@@ -167,6 +167,11 @@ class Article:
     source: str = ""  # the file's path relative to the articles folder: its key in the build state
     digest: str = ""  # of the file's bytes: which version of the file this is
 
+    @property
+    def bylines(self) -> tuple[str, ...]:
+        """The names of its authors, as grouping reads them."""
+        return tuple(person.name for person in self.authors)
+
 
 class Listed(Protocol):
     """What grouping needs of an article: an :class:`Article`, or a cached listing of one."""
@@ -186,6 +191,8 @@ class Listed(Protocol):
     @property
     def topics(self) -> tuple[str, ...]: ...
     @property
+    def bylines(self) -> tuple[str, ...]: ...
+    @property
     def digest(self) -> str: ...
 
 
@@ -198,16 +205,20 @@ class Content:
 
 
 class GroupKind(Enum):
-    """The three kinds of feed: everything, one section, one topic."""
+    """The kinds of feed, by their name in `feeds.groups`; :mod:`feedpub.layout` says
+    where each kind's documents go and what it is called."""
 
     ALL = "all"
     SECTION = "sections"
     TOPIC = "topics"
+    AUTHOR = "authors"
+    SECTION_TOPIC = "section_topics"
 
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """One feed's worth of articles: the pair of documents `<stem>.atom` and `<stem>.rss`."""
+    """One feed's worth of articles: a document per format, named by
+    :func:`feedpub.layout.document_path` from the stem (e.g. ``sections/asia``)."""
 
     kind: GroupKind
     name: str
@@ -216,13 +227,20 @@ class Group:
     page_url: str
     entries: tuple[Listed, ...]
     total: int
+    members: tuple[Listed, ...] = ()  # every published article of the group, newest first,
+    # when its archive pages are written (empty otherwise)
 
-    @property
-    def atom_path(self) -> str:
-        """Path of the Atom document, relative to the output folder."""
-        return f"{self.stem}.atom"
 
-    @property
-    def rss_path(self) -> str:
-        """Path of the RSS document, relative to the output folder."""
-        return f"{self.stem}.rss"
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One document to render: a group's feed in one format, or one of its archive pages."""
+
+    group: Group
+    format: str
+    path: str  # relative to the output folder
+    entries: tuple[Listed, ...]
+    content: ContentMode  # what its entries carry
+    # (rel, path) of the documents it links to besides itself and its web page:
+    # "current", "prev-archive", "next-archive"
+    links: tuple[tuple[str, str], ...] = ()
+    archive: bool = False  # an RFC 5005 archive page, whose entries never change

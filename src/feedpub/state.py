@@ -41,7 +41,8 @@ from .model import Article, Config, Content, Image, Person
 
 STATE_FILE = ".feedpub-state"
 CACHE_FILE = ".feedpub-cache"
-FORMAT = 9  # raise when a record changes: an older state then reads as empty
+FORMAT = 10  # raise when a record changes: an older state then reads as empty
+# but for the last good versions (see decode_state)
 
 
 class Stat(NamedTuple):
@@ -57,18 +58,62 @@ class Stat(NamedTuple):
     inode: int
 
 
+class FileRecord(NamedTuple):
+    """One article file as the last build saw it (stored as a plain tuple)."""
+
+    source: str
+    path: str
+    stat: Stat
+
+
+class GroupRecord(NamedTuple):
+    """One feed as the last build grouped it: enough to regroup a quick edit."""
+
+    kind: str
+    name: str
+    slug: str
+    stem: str
+    page_url: str
+    total: int
+    sources: tuple[str, ...]  # its entries' files, in feed order
+
+
+class ArticleRecord(NamedTuple):
+    """An article as plain values (marshal's cheapest form), field for field."""
+
+    path: str
+    id: str
+    slug: str
+    title: str
+    section: str
+    topics: tuple[str, ...]
+    published: str
+    updated: str
+    url: str
+    authors: tuple[tuple[str, str | None, str | None], ...]
+    body: str
+    subtitle: str | None
+    image: tuple[str, str | None, str | None, str | None, int | None] | None
+    draft: bool
+    source: str
+    digest: str
+
+
 class Listing:
     """A cached article's listing: what grouping reads. The article itself is read again
     from its file if it becomes an entry (a few thousand of an archive's articles do)."""
 
-    __slots__ = ("digest", "draft", "id", "path", "published", "section", "source", "topics")
+    __slots__ = (
+        "bylines", "digest", "draft", "id", "path", "published", "section", "source", "topics",
+    )  # fmt: skip
 
     def __init__(self, record: tuple[Any, ...]):
         (self.source, self.path, self.id, published, section, topics, self.digest,
-         self.draft) = record  # fmt: skip
+         self.draft, bylines) = record  # fmt: skip
         self.published = datetime.fromisoformat(published)
         self.section = sys.intern(section)  # a few dozen names shared by every listing
         self.topics = topics if type(topics) is tuple else tuple(topics)
+        self.bylines = bylines if type(bylines) is tuple else tuple(bylines)
 
     def record(self) -> tuple[Any, ...]:
         """The listing as stored."""
@@ -79,6 +124,7 @@ class Listing:
         """The listing of a freshly parsed article (its names interned: stored once)."""
         listing = cls(_listing_record(article))
         listing.topics = tuple(sys.intern(topic) for topic in listing.topics)
+        listing.bylines = tuple(sys.intern(name) for name in listing.bylines)
         return listing
 
 
@@ -124,20 +170,19 @@ class State:
     fingerprint: str = ""
     now: datetime | None = None
     due: datetime | None = None
-    files: Sequence[tuple[str, str, tuple[int, int, int, int]]] = ()
+    files: Sequence[FileRecord] = ()
     problems: tuple[Problem, ...] = ()
     totals: Totals = field(default_factory=Totals)
     documents: Mapping[str, Document] = field(default_factory=dict)
     kept: Mapping[str, Article] = field(default_factory=dict)
     contents: Mapping[str, Rendered] = field(default_factory=dict)
-    # the feeds as grouped: (kind, name, slug, stem, page, total, entries' sources)
-    groups: Sequence[tuple[str, str, str, str, str, int, tuple[str, ...]]] = ()
+    groups: Sequence[GroupRecord] = ()  # the feeds as grouped
 
 
 class _Decoded(Mapping[str, Article]):
     """Article records by source, each decoded when first asked for (most never are)."""
 
-    def __init__(self, records: dict[str, tuple[Any, ...]]) -> None:
+    def __init__(self, records: dict[str, ArticleRecord]) -> None:
         self._records = records
         self._articles: dict[str, Article] = {}
 
@@ -220,25 +265,45 @@ def encode_state(state: State) -> bytes:
     )  # fmt: skip
 
 
+def _decode_records(records: list[tuple[Any, ...]]) -> dict[str, ArticleRecord]:
+    found = (ArticleRecord._make(record) for record in records)
+    return {record.source: record for record in found}
+
+
+def _decode_contents(contents: list[tuple[str, str, str, str | None]]) -> dict[str, Rendered]:
+    return {
+        key: Rendered(digest, Content(summary, html)) for key, digest, summary, html in contents
+    }
+
+
+OLDER_FORMATS = {9}  # whose last good versions are still read (their records are the same)
+
+
 def decode_state(data: bytes) -> State:
-    """The state in `data`; an empty state when it is unreadable or of another format."""
+    """The state in `data`; an empty state when it is unreadable or of another format.
+
+    A state of an older format whose article records are still read gives its
+    last good versions and nothing else: the build after an upgrade groups and
+    renders everything again, and loses no article published before it.
+    """
     try:
         (version, print_, now, due, files, problems, totals, documents, kept,
          contents, groups) = marshal.loads(data)  # fmt: skip
+        if version in OLDER_FORMATS:
+            return State(kept=_Decoded(_decode_records(kept)), contents=_decode_contents(contents))
         if version != FORMAT:
             return State()
         return State(
             fingerprint=print_,
             now=_from_time(now),
             due=_from_time(due),
-            files=files,
+            files=[FileRecord(source, path, Stat(*stat)) for source, path, stat in files],
             problems=tuple(Problem.from_record(problem) for problem in problems),
             totals=Totals(*totals),
             documents={name: Document(fp, size, mtime) for name, fp, size, mtime in documents},
-            kept=_Decoded({record[14]: record for record in kept}),
-            contents={key: Rendered(digest, Content(summary, html))
-                      for key, digest, summary, html in contents},
-            groups=groups,
+            kept=_Decoded(_decode_records(kept)),
+            contents=_decode_contents(contents),
+            groups=[GroupRecord._make(group) for group in groups],
         )  # fmt: skip
     except (ValueError, TypeError, EOFError, IndexError, KeyError):
         return State()
@@ -258,7 +323,7 @@ def encode_cache(fingerprint_: str, cache_: Mapping[str, Cached]) -> Iterator[by
             listing = item.listing
             chunk.append((
                 listing.source, *item.stat, listing.id, listing.published.isoformat(),
-                listing.section, listing.topics, listing.digest,
+                listing.section, listing.topics, listing.digest, listing.bylines,
             ))  # fmt: skip
         # Version 4 stores a repeated object once (the section and topic names are
         # shared): fewer objects to build when the cache is read.
@@ -285,8 +350,11 @@ def decode_cache(stream: BinaryIO, fingerprint_: str) -> dict[str, Cached]:
                 section,
                 topics,
                 digest,
+                bylines,
             ) in marshal.loads(_unframed(stream)):
-                listing = Listing((source, source, id_, published, section, topics, digest, False))
+                listing = Listing(
+                    (source, source, id_, published, section, topics, digest, False, bylines)
+                )
                 found[source] = Cached(new(Stat, (size, mtime, ctime, inode)), listing)
         return found
     except (ValueError, TypeError, EOFError, IndexError):
@@ -317,19 +385,18 @@ def _from_time(text: str | None) -> datetime | None:
 
 def _listing_record(item: Article | Listing) -> tuple[Any, ...]:
     return (item.source, item.path, item.id, item.published.isoformat(), item.section,
-            item.topics, item.digest, item.draft)  # fmt: skip
+            item.topics, item.digest, item.draft, item.bylines)  # fmt: skip
 
 
 def _without_body(article: Article) -> tuple[Any, ...]:
     """A kept article's record: its content is kept rendered, so its body is not."""
-    record = article_record(article)
-    return (*record[:10], "", *record[11:])
+    return tuple(article_record(article)._replace(body=""))
 
 
-def article_record(article: Article) -> tuple[Any, ...]:
-    """An article as a tuple of plain values (marshal's cheapest form)."""
+def article_record(article: Article) -> ArticleRecord:
+    """An article as a record of plain values."""
     image = article.image
-    return (
+    return ArticleRecord(
         article.path, article.id, article.slug, article.title, article.section,
         article.topics, article.published.isoformat(), article.updated.isoformat(),
         article.url, tuple((p.name, p.email, p.uri) for p in article.authors), article.body,
@@ -341,7 +408,7 @@ def article_record(article: Article) -> tuple[Any, ...]:
 
 
 def article_from(record: tuple[Any, ...]) -> Article:
-    """The article a record holds."""
+    """The article a record (an :class:`ArticleRecord`, or the plain tuple stored) holds."""
     (path, id_, slug, title, section, topics, published, updated, url, authors, body, subtitle,
      image, draft, source, digest) = record  # fmt: skip
     return Article(

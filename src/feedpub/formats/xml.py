@@ -1,4 +1,4 @@
-"""A group → its Atom document and its RSS document, as bytes.
+"""Atom 1.0 and RSS 2.0 documents, as bytes.
 
 The only module that imports feedgen. feedgen 1.0.0 has traps, each worked
 around here and pinned by a regression test in ``tests/test_feedgen_traps.py``
@@ -20,12 +20,21 @@ that fails when a release changes the behaviour:
   every date and the generator are set explicitly.
 - Characters XML forbids make serialisation fail: every text is cleaned.
 - Naive datetimes and dates raise: every date passed is aware, in UTC.
+- RSS gets no link but ``self`` and the channel's ``<link>``: the hub and
+  archive links are added by the feed extension, in both formats alike.
+
+And one trap of the readers built on feedparser: it takes ``media:description``
+(the image caption) for the entry's content when an entry has a summary but no
+content, so a reader shows the caption in place of the article. An entry with
+a lead image therefore always carries content: in summary mode, the figure and
+the summary.
 """
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from feedgen.entry import FeedEntry
@@ -34,19 +43,24 @@ from feedgen.ext.dc import DcEntryExtension, DcExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from .content import xml_text as clean  # a last guard: parse removes them first
-from .group import feed_id, topic_url
-from .model import Article, Config, Content, Group, GroupKind, Image, Person
-from .urls import quote_iri
+from .. import layout
+from ..content import figure
+from ..content import xml_text as clean  # a last guard: parse removes them first
+from ..group import section_url, topic_url
+from ..model import Article, Config, Content, ContentMode, Group, GroupKind, Image, Page, Person
+from ..names import slugify
+from . import Shared, entries_of
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 GENERATOR = "feedpub"
 GENERATOR_URI = "https://pypi.org/project/feedpub/"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ATOM_TYPE = "application/atom+xml"
-RSS_TYPE = "application/rss+xml"
+# How a feed says feedpub wrote it: what `is_ours` looks for.
+GENERATOR_MARKERS = (b'<generator uri="https://pypi.org/project/feedpub/">feedpub</generator>',
+                     b"<generator>feedpub</generator>")  # fmt: skip
 
 _ATOM_DATES = {"published", "updated"}
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
@@ -63,18 +77,48 @@ def _zulu(element: etree._Element) -> None:
             child.text = child.text[:-6] + "Z"
 
 
+def is_ours(head: bytes) -> bool:
+    """True when an Atom or RSS document's first bytes carry feedpub's generator."""
+    return any(marker in head for marker in GENERATOR_MARKERS)
+
+
 class _FeedExtension(BaseExtension):  # type: ignore[misc]
-    """Declares the Media RSS namespace and normalises the feed's own dates."""
+    """Declares the namespaces; adds the hub and archive links and the archive marker;
+    normalises the feed's own dates."""
+
+    def __init__(self) -> None:
+        self.links: list[tuple[str, str, str | None]] = []  # rel, href, type
+        self.archive = False
 
     def extend_ns(self) -> dict[str, str]:
-        return {"media": MEDIA_NS}
+        return {"media": MEDIA_NS, "fh": HISTORY_NS}
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         _zulu(feed)
+        self._extend(feed, "link", feed.find("title"))
         return feed
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = rss.find("channel")
+        assert channel is not None
+        self._extend(channel, f"{{{ATOM_NS}}}link", channel.find("item"))
         return rss
+
+    def _extend(self, parent: etree._Element, tag: str, before: etree._Element | None) -> None:
+        """Add the links and the marker before `before` (the first entry; or at the end)."""
+        added = []
+        for rel, href, type_ in self.links:
+            link = etree.Element(tag, href=href, rel=rel)
+            if type_:
+                link.set("type", type_)
+            added.append(link)
+        if self.archive:
+            added.append(etree.Element(f"{{{HISTORY_NS}}}archive"))
+        for element in added:
+            if before is not None:
+                before.addprevious(element)
+            else:
+                parent.append(element)
 
 
 class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
@@ -126,12 +170,6 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         etree.SubElement(parent, f"{{{MEDIA_NS}}}thumbnail", url=image.url)
 
 
-def feed_title(config: Config, group: Group) -> str:
-    """ "<site>" for all articles, "<site>: <section or topic>" for the others."""
-    site = config.site.title
-    return site if group.kind is GroupKind.ALL else f"{site}: {group.name}"
-
-
 class _Entry(FeedEntry):  # type: ignore[misc]
     """A feed entry built once and placed in every document it belongs to.
 
@@ -156,64 +194,84 @@ class _Entry(FeedEntry):  # type: ignore[misc]
         return self._element
 
 
-class Renderer:
-    """Renders the documents of one build, each article's entry built once per format."""
+class _Renderer:
+    """Renders the documents of one build in one format, each entry built once."""
 
-    def __init__(
-        self, config: Config, contents: Mapping[str, Content], articles: Mapping[str, Article]
-    ) -> None:
-        self.config = config
-        self.contents = contents
-        self.articles = articles
-        self._entries: dict[tuple[str, bool], _Entry] = {}
+    rss = False
+    media_type = "application/atom+xml"
 
-    def atom(self, group: Group) -> bytes:
-        """The Atom 1.0 document of `group`."""
-        return _document(self._generator(group, rss=False).atom_str)
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+        self._entries: dict[tuple[str, ContentMode], _Entry] = {}
 
-    def rss(self, group: Group) -> bytes:
-        """The RSS 2.0 document of `group`."""
-        return _document(self._generator(group, rss=True).rss_str)
+    def render(self, page: Page) -> bytes:
+        """The document of `page`."""
+        fg = self._generator(page)
+        return _document(fg.rss_str if self.rss else fg.atom_str)
 
-    def _generator(self, group: Group, *, rss: bool) -> FeedGenerator:
-        config = self.config
+    def _generator(self, page: Page) -> FeedGenerator:
+        config = self.shared.config
         site = config.site
+        group = page.group
         fg = FeedGenerator()
         fg.register_extension("feedpub", _FeedExtension, _EntryExtension, atom=True, rss=True)
         fg.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)
-        fg.id(feed_id(site, group))
-        fg.title(clean(feed_title(config, group)))
-        description = site.description or feed_title(config, group)
-        if group.kind is not GroupKind.ALL:
-            kind = "section" if group.kind is GroupKind.SECTION else "topic"
-            description = f"{site.title}: articles in the {kind} {group.name}"
-        fg.subtitle(clean(description))
+        fg.id(layout.feed_id(site, group))
+        fg.title(clean(layout.title(site, group)))
+        fg.subtitle(clean(layout.description(site, group)))
         # The RSS channel <link> is the last link added: self first, the web page last.
-        self_path, self_type = (group.rss_path, RSS_TYPE) if rss else (group.atom_path, ATOM_TYPE)
-        fg.link(href=quote_iri(site.feeds_url + self_path), rel="self", type=self_type)
+        fg.link(href=layout.feed_url(site, page.path), rel="self", type=self.media_type)
         fg.link(href=group.page_url, rel="alternate", type="text/html")
+        extension = fg.feedpub
+        extension.links = [(rel, layout.feed_url(site, path), self.media_type)
+                           for rel, path in page.links]  # fmt: skip
+        extension.links += [("hub", hub, None) for hub in config.websub.hubs]
+        extension.archive = page.archive
         fg.language(site.language)
         fg.generator(GENERATOR, uri=GENERATOR_URI)
-        fg.author(_person(site.author))
+        articles = entries_of(page, self.shared)
+        fg.author(_person(_feed_author(config, group, articles)))
         if site.rights:
             fg.rights(clean(site.rights))
         if site.icon:
             fg.icon(site.icon)
         if site.logo:
             fg.logo(site.logo)
-        # An entry whose file vanished between loading and rendering has no article here.
-        articles = [self.articles[e.source] for e in group.entries if e.source in self.articles]
         newest = max((_utc(article.updated) for article in articles), default=EPOCH)
         fg.updated(newest)
         fg.lastBuildDate(newest)
         for article in articles:
-            key = (article.source, rss)
+            key = (article.source, page.content)
             entry = self._entries.get(key)
             if entry is None:
-                content = self.contents[article.source]
-                entry = self._entries[key] = _entry(config, article, content, rss=rss)
+                content = self.shared.contents[article.source]
+                entry = self._entries[key] = _entry(
+                    config, article, content, rss=self.rss, full=page.content is ContentMode.FULL
+                )
             fg.add_entry(entry, order="append")
         return fg
+
+
+class AtomRenderer(_Renderer):
+    """Atom 1.0 documents."""
+
+
+class RssRenderer(_Renderer):
+    """RSS 2.0 documents."""
+
+    rss = True
+    media_type = "application/rss+xml"
+
+
+def _feed_author(config: Config, group: Group, articles: list[Article]) -> Person:
+    """The site's author; for an author's feed, that person as their articles name them."""
+    if group.kind is not GroupKind.AUTHOR:
+        return config.site.author
+    for article in articles:
+        for person in article.authors:
+            if slugify(person.name) == group.slug:
+                return person
+    return Person(group.name)
 
 
 def _person(person: Person) -> dict[str, str]:
@@ -225,7 +283,7 @@ def _person(person: Person) -> dict[str, str]:
     return data
 
 
-def _entry(config: Config, article: Article, content: Content, *, rss: bool) -> _Entry:
+def _entry(config: Config, article: Article, content: Content, *, rss: bool, full: bool) -> _Entry:
     fe = _Entry()
     fe.register_extension("feedpub", _EntryExtension, atom=True, rss=True)
     fe.register_extension("dc", DcEntryExtension, atom=False, rss=True)
@@ -248,19 +306,31 @@ def _entry(config: Config, article: Article, content: Content, *, rss: bool) -> 
             fe.dc.dc_creator(clean(person.name), replace=False)
         else:
             fe.author(_person(person))
+    fe.category(term=clean(article.section), scheme=section_url(config.site, article.section))
     for topic in article.topics:
         fe.category(term=clean(topic), scheme=topic_url(config.site, topic))
     # RSS readers take a description as HTML: escape what HTML would read as
     # markup or as an entity, so the plain-text summary shows as written.
     fe.summary(_as_html(content.summary) if rss else content.summary)
-    if content.html is not None:
-        fe.content(content.html, type="html")
+    body = entry_html(article, content, full=full)
+    if body is not None:
+        fe.content(body, type="html")
     extension = fe.feedpub
     extension.links = links
     extension.base = article.url
     extension.image = image
     extension.updated = _utc(article.updated)
     return fe
+
+
+def entry_html(article: Article, content: Content, *, full: bool) -> str | None:
+    """An entry's HTML content: the article's, or in summary mode none, but for an article
+    with a lead image, whose figure and summary are its content (see the module's note)."""
+    if full and content.html is not None:
+        return content.html
+    if article.image is None:
+        return None
+    return clean(figure(article)) + f"<p>{html.escape(content.summary, quote=False)}</p>"
 
 
 def _as_html(text: str) -> str:
@@ -270,17 +340,3 @@ def _as_html(text: str) -> str:
 def _document(render: Callable[..., bytes]) -> bytes:
     data = render(pretty=True, encoding="UTF-8", xml_declaration=True)
     return data if data.endswith(b"\n") else data + b"\n"
-
-
-def render_atom(config: Config, group: Group, contents: Mapping[str, Content]) -> bytes:
-    """The Atom 1.0 document of a group of whole articles; `contents` by source."""
-    return Renderer(config, contents, _articles(group)).atom(group)
-
-
-def render_rss(config: Config, group: Group, contents: Mapping[str, Content]) -> bytes:
-    """The RSS 2.0 document of a group of whole articles."""
-    return Renderer(config, contents, _articles(group)).rss(group)
-
-
-def _articles(group: Group) -> dict[str, Article]:
-    return {entry.source: entry for entry in group.entries if isinstance(entry, Article)}

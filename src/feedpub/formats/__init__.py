@@ -1,0 +1,75 @@
+"""The document formats, each a module behind one small interface.
+
+A format module provides a class built once per build from a :class:`Shared`
+(the configuration, and every entry's article and content) whose
+``render(page)`` returns one document's bytes, and a function ``is_ours(head)``
+that tells from a file's first bytes whether feedpub wrote it. Adding a format
+is a module here and a line in :data:`feedpub.layout.FORMATS`.
+
+Which documents exist, and where, is :mod:`feedpub.layout`'s business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from ..model import Article, Config, Content, Group, Page
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What every document of one build is rendered from besides its page."""
+
+    config: Config
+    contents: Mapping[str, Content]  # by source
+    articles: Mapping[str, Article]  # every entry's whole article, by source
+
+
+class Renderer(Protocol):
+    def render(self, page: Page) -> bytes: ...
+
+
+def renderers(shared: Shared) -> dict[str, Renderer]:
+    """A renderer for each configured format, sharing what entries they build."""
+    from . import jsonfeed, xml
+
+    made: dict[str, Callable[[Shared], Renderer]] = {
+        "atom": xml.AtomRenderer,
+        "rss": xml.RssRenderer,
+        "json": jsonfeed.JsonRenderer,
+    }
+    return {name: made[name](shared) for name in shared.config.feeds.formats}
+
+
+def is_ours(format_name: str, head: bytes) -> bool:
+    """True when a document's first bytes say feedpub wrote it."""
+    from . import jsonfeed, xml
+
+    return (jsonfeed.is_ours if format_name == "json" else xml.is_ours)(head)
+
+
+def entries_of(page: Page, shared: Shared) -> list[Article]:
+    """The whole articles of a page's entries (one whose file vanished since it was listed
+    is left out)."""
+    return [shared.articles[e.source] for e in page.entries if e.source in shared.articles]
+
+
+def render_group(
+    config: Config, group: Group, format_name: str, contents: Mapping[str, Content]
+) -> bytes:
+    """One group's feed in one format, from a group whose entries are whole articles."""
+    from ..layout import document_path
+
+    articles = {e.source: e for e in group.entries if isinstance(e, Article)}
+    shared = Shared(config, contents, articles)
+    page = Page(group, format_name, document_path(group, format_name), group.entries,
+                config.feeds.content)  # fmt: skip
+    return renderers(replace(shared, config=_with_format(config, format_name)))[format_name].render(
+        page
+    )
+
+
+def _with_format(config: Config, format_name: str) -> Config:
+    return replace(config, feeds=replace(config.feeds, formats=(format_name,)))

@@ -1,0 +1,117 @@
+"""JSON Feed 1.1 documents, as bytes (https://www.jsonfeed.org/version/1.1/).
+
+Each carries what the Atom and RSS documents of its page carry: the same
+ids, titles, links, instants, authors, categories (as ``tags``: the section
+first, then the topics), summary, content, image and language.
+
+A JSON document has no ``<generator>``: feedpub marks its own with the
+top-level extension object ``"_feedpub"`` (JSON Feed reserves keys that start
+with ``_`` for extensions), which :func:`is_ours` looks for, so a stranger's
+file is never overwritten. Archive pages are linked from the Atom and RSS
+documents only: JSON Feed's ``next_url`` is pagination, not RFC 5005's
+fixed archive pages, and is not written.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import layout
+from ..content import xml_text as clean
+from ..model import Article, ContentMode, GroupKind, Page, Person
+from ..names import slugify
+from . import Shared, entries_of
+from .xml import entry_html
+
+VERSION = "https://jsonfeed.org/version/1.1"
+MARKER = {"about": "https://pypi.org/project/feedpub/", "generator": "feedpub"}
+_MARKER_BYTES = b'"_feedpub": {'
+
+
+def is_ours(head: bytes) -> bool:
+    """True when a JSON document's first bytes carry feedpub's extension object."""
+    return head.lstrip().startswith(b"{") and _MARKER_BYTES in head
+
+
+def _date(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _person(person: Person) -> dict[str, str]:
+    data = {"name": clean(person.name)}
+    if person.uri:
+        data["url"] = person.uri
+    return data
+
+
+class JsonRenderer:
+    """JSON Feed 1.1 documents; each entry's item built once per build."""
+
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
+        self._items: dict[tuple[str, ContentMode], dict[str, Any]] = {}
+
+    def render(self, page: Page) -> bytes:
+        """The document of `page`."""
+        site = self.shared.config.site
+        group = page.group
+        articles = entries_of(page, self.shared)
+        feed: dict[str, Any] = {
+            "version": VERSION,
+            "_feedpub": MARKER,  # first: found in a file's first bytes
+            "title": clean(layout.title(site, group)),
+            "home_page_url": group.page_url,
+            "feed_url": layout.feed_url(site, page.path),
+            "description": clean(layout.description(site, group)),
+            "language": site.language,
+        }
+        if site.icon:
+            feed["icon"] = site.icon
+        if site.logo:
+            feed["favicon"] = site.logo
+        feed["authors"] = [_person(self._feed_author(group.kind, group.slug, articles))]
+        hubs = self.shared.config.websub.hubs
+        if hubs:
+            feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in hubs]
+        feed["items"] = [self._item(article, page.content) for article in articles]
+        text = json.dumps(feed, ensure_ascii=False, indent=2)
+        return (text + "\n").encode()
+
+    def _feed_author(self, kind: GroupKind, slug: str, articles: list[Article]) -> Person:
+        if kind is GroupKind.AUTHOR:
+            for article in articles:
+                for person in article.authors:
+                    if slugify(person.name) == slug:
+                        return person
+        return self.shared.config.site.author
+
+    def _item(self, article: Article, mode: ContentMode) -> dict[str, Any]:
+        key = (article.source, mode)
+        item = self._items.get(key)
+        if item is not None:
+            return item
+        content = self.shared.contents[article.source]
+        item = {"id": article.id, "url": article.url, "title": clean(article.title)}
+        body = entry_html(article, content, full=mode is ContentMode.FULL)
+        if body is not None:
+            item["content_html"] = body
+        else:
+            item["content_text"] = content.summary
+        item["summary"] = content.summary
+        image = article.image
+        if image is not None:
+            item["image"] = image.url
+        item["date_published"] = _date(article.published)
+        item["date_modified"] = _date(article.updated)
+        item["authors"] = [_person(person) for person in article.authors]
+        item["tags"] = [clean(article.section), *(clean(topic) for topic in article.topics)]
+        if image is not None and image.type and image.length is not None:
+            attachment: dict[str, Any] = {"url": image.url, "mime_type": image.type}
+            if image.caption:
+                attachment["title"] = clean(image.caption)
+            attachment["size_in_bytes"] = image.length
+            item["attachments"] = [attachment]
+        self._items[key] = item
+        return item

@@ -1,0 +1,200 @@
+"""The rules that make a rerun cheap, each named, each with its reason.
+
+A build asks these rules four questions: has anything changed at all
+(:meth:`Rules.nothing_changed`); can the last build's groups be kept with a
+few entries rewritten (:meth:`Rules.quick_edit`); which documents must be
+rendered again (:meth:`Rules.fingerprints`, :meth:`Rules.current`); and what
+the next build may trust (:meth:`Rules.settled_files`, :meth:`Rules.cacheable`,
+:meth:`Rules.cache_worth_rewriting`).
+
+Every rule errs towards work: a stat that might lie is distrusted, a change
+the quick path cannot prove harmless sends the build down the full path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from .errors import Severity
+from .model import Article, Group, GroupKind, Page
+from .state import Cached, Stat, State
+
+if TYPE_CHECKING:
+    from .load import File, Loaded
+    from .store import LocalStore
+
+# RACY_NS: a file modified this close to the build's start may be modified again
+# within the same tick of the file system's clock, keeping its stat: such a stat
+# is not trusted next time (the file is read and its digest compared), as git
+# does for its "racily clean" entries.
+RACY_NS = 2_000_000_000
+QUICK_EDITS = 50  # changed files a build may take without grouping the whole archive again
+STALE_ENTRIES = 100  # or 1% of the cache: stale entries tolerated before it is rewritten
+
+
+def distrusted(stat: Stat) -> Stat:
+    """A stat that no file will match: the next build reads the file and compares digests."""
+    return stat._replace(mtime_ns=-1)
+
+
+class Rules:
+    """The incremental rules of one build, given what the last one left."""
+
+    def __init__(
+        self, previous: State, fingerprint: str, now: datetime, *, started: int, use_cache: bool
+    ) -> None:
+        self.previous = previous
+        self.fingerprint = fingerprint
+        self.now = now
+        self.started = started
+        # Nothing the last build left is trusted when the code or configuration changed
+        # (but for the last good versions of broken articles, kept whatever happens).
+        self.trusted = use_cache and previous.fingerprint == fingerprint
+
+    def nothing_changed(self, store: LocalStore, files: Sequence[File]) -> bool:
+        """No article file, no document and nothing due changed since the last build."""
+        previous = self.previous
+        if not self.trusted or not self._clock_moved_forward():
+            return False
+        if not _same(files, previous.files):
+            return False
+        return all(
+            store.stat(name) == (document.size, document.mtime_ns)
+            for name, document in previous.documents.items()
+        )
+
+    def _clock_moved_forward(self) -> bool:
+        """The build runs at or after the last one, and no future-dated article fell due."""
+        previous = self.previous
+        if previous.now is None or self.now < previous.now:
+            return False
+        return previous.due is None or self.now < previous.due
+
+    def quick_edit(  # noqa: PLR0911, PLR0912 - one early return per reason to group again
+        self, files: Sequence[File], reread: Callable[[Sequence[File]], Loaded]
+    ) -> tuple[tuple[Group, ...], Loaded] | None:
+        """The last build's groups with a few entries rewritten, when that is all that changed.
+
+        Taken only when every changed file is an entry of the last build, still parses
+        without an error, and keeps its id, date, section, topics and authors (so every
+        feed holds the same entries in the same order), no file came or went, and nothing
+        fell due. Anything else groups the whole archive again. The changed files are
+        parsed as a full build parses them (the same limits, the same warnings).
+        """
+        previous = self.previous
+        if not self.trusted or not previous.groups or not self._clock_moved_forward():
+            return None
+        if len(files) != len(previous.files):
+            return None
+        changed = []
+        for file, (source, path, stat) in zip(files, previous.files, strict=True):
+            if file.source != source or file.path != path:
+                return None
+            if file.stat != stat:
+                changed.append(file)
+                if len(changed) > QUICK_EDITS:
+                    return None
+        if not changed:
+            return None
+        entries = {source for group in previous.groups for source in group.sources}
+        flagged = {problem.path for problem in previous.problems}
+        if any(f.source not in entries or f.path in flagged or f.source not in previous.kept
+               for f in changed):  # fmt: skip
+            return None
+        loaded = reread(changed)
+        if any(problem.severity is Severity.ERROR for problem in loaded.problems):
+            return None
+        edited: dict[str, Article] = {}
+        for item in loaded.articles:
+            old = previous.kept[item.source]
+            if not isinstance(item, Article) or item.draft or item.published > self.now:
+                return None
+            if (item.id, item.published, item.section, item.topics, item.bylines) != (
+                old.id, old.published, old.section, old.topics, old.bylines
+            ):  # fmt: skip
+                return None
+            edited[item.source] = item
+        if len(edited) != len(changed):
+            return None
+        groups = tuple(
+            Group(
+                GroupKind(record.kind),
+                record.name,
+                record.slug,
+                record.stem,
+                record.page_url,
+                tuple(edited.get(source) or previous.kept[source] for source in record.sources),
+                record.total,
+            )
+            for record in previous.groups
+        )
+        return groups, loaded
+
+    def fingerprints(self, pages: Sequence[Page]) -> dict[str, str]:
+        """What each document is rendered from: the code and configuration, its page (group,
+        format, links) and its entries' files."""
+        prints = {}
+        for page in pages:
+            group = page.group
+            digest = hashlib.blake2b(digest_size=16)
+            head = (
+                self.fingerprint, page.format, page.path, group.kind.value, group.name,
+                group.slug, group.page_url, page.content.value, page.links, page.archive,
+            )  # fmt: skip
+            digest.update(repr(head).encode())
+            for article in page.entries:
+                digest.update(f"\0{article.source}\0{article.digest}".encode())
+            prints[page.path] = digest.hexdigest()
+        return prints
+
+    def current(self, store: LocalStore, name: str, value: str) -> bool:
+        """The document was rendered from the same inputs and its file is untouched."""
+        document = self.previous.documents.get(name) if self.trusted else None
+        return (
+            document is not None
+            and document.fingerprint == value
+            and store.stat(name) == (document.size, document.mtime_ns)
+        )
+
+    def settled_files(self, files: Sequence[File]) -> list[File]:
+        """The files as the next build may trust them: a stat too recent is distrusted."""
+        return [file._replace(stat=distrusted(file.stat)) if self._recent(file.stat) else file
+                for file in files]  # fmt: skip
+
+    def cacheable(self, fresh: Mapping[str, Cached]) -> dict[str, Cached]:
+        """The parse cache for the next build: published articles only (drafts and
+        future-dated articles are read again), recent stats distrusted."""
+        return {
+            source: replace(cached, stat=distrusted(cached.stat))
+            if self._recent(cached.stat) else cached
+            for source, cached in fresh.items()
+            if not cached.listing.draft and cached.listing.published <= self.now
+        }  # fmt: skip
+
+    @staticmethod
+    def cache_worth_rewriting(before: Mapping[str, Cached], after: Mapping[str, Cached]) -> bool:
+        """A few stale entries cost the next build that reaches the cache one read of each
+        of their files; rewriting the whole cache for them would cost more."""
+        stale = len(before.keys() - after.keys())
+        for key, item in after.items():
+            old = before.get(key)
+            if old is None or (
+                item is not old
+                and (item.stat, item.listing.record()) != (old.stat, old.listing.record())
+            ):
+                stale += 1
+        return stale > max(STALE_ENTRIES, len(after) // 100) or bool(stale and not before)
+
+    def _recent(self, stat: Stat) -> bool:
+        """Changed too close to the build's start for its stat to be trusted."""
+        settled_before = self.started - RACY_NS
+        return stat.mtime_ns >= settled_before or stat.ctime_ns >= settled_before
+
+
+def _same(files: Sequence[tuple[object, ...]], records: Sequence[tuple[object, ...]]) -> bool:
+    """The same files with the same stats (tuples all the way down: compared in C)."""
+    return files == records

@@ -1,0 +1,116 @@
+"""The articles folder as the build sees it: listings, whole articles and their content.
+
+The build asks; :class:`Source` decides where each answer comes from: the
+parse cache, the last build's state (the whole articles of its entries and
+their rendered content), or the file itself. The build never reads a file,
+and never knows which of them answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from .content import MAX_DEPTH
+from .errors import Problem, Severity
+from .load import File, Loaded, Progress, Scan, load_articles, read_articles, read_bodies, scan
+from .model import Article, Config, Content, Listed
+from .state import Cached, Rendered, State
+
+
+class Source:
+    """The articles under one folder, for one build."""
+
+    def __init__(
+        self, root: Path, config: Config, previous: State, *, trusted: bool, jobs: int = 1,
+        progress: Progress | None = None,
+    ) -> None:  # fmt: skip
+        self.root = root
+        self.config = config
+        self.previous = previous
+        self.trusted = trusted
+        self.jobs = jobs
+        self.progress = progress
+
+    def scan(self) -> Scan:
+        """Every article file, with one stat each."""
+        return scan(self.root)
+
+    def listings(self, files: list[File], cache: Mapping[str, Cached]) -> Loaded:
+        """Every article's listing: from the cache where its file is unchanged, else parsed."""
+        return load_articles(
+            self.root, self.config, max_bytes=self.config.build.max_article_bytes, files=files,
+            cache=cache, progress=self.progress, jobs=self.jobs,
+        )  # fmt: skip
+
+    def parsed(self, files: Sequence[File]) -> Loaded:
+        """The given files parsed in full, with every problem a full build would report."""
+        return load_articles(
+            self.root, self.config, max_bytes=self.config.build.max_article_bytes,
+            files=list(files),
+        )  # fmt: skip
+
+    def whole(self, listed: Mapping[str, Listed]) -> dict[str, Article]:
+        """The whole article behind every listing: parsed this build, kept in the state from
+        the last one (when its file is unchanged), or else read again from its file."""
+        whole: dict[str, Article] = {}
+        again: list[Listed] = []
+        kept = self.previous.kept
+        for source, listing in listed.items():
+            last = kept.get(source) if self.trusted else None
+            if isinstance(listing, Article):
+                whole[source] = listing
+            elif last is not None and last.digest == listing.digest:
+                whole[source] = last if last.path == listing.path else replace(
+                    last, path=listing.path
+                )  # fmt: skip
+            else:
+                again.append(listing)
+        whole.update(read_articles(self.root, self.config, again))
+        return whole
+
+    def contents(
+        self, articles: Mapping[str, Article], kept: Collection[str]
+    ) -> tuple[dict[str, Content], list[Problem]]:
+        """The content of every article: the state's where still valid, else rendered.
+
+        An article kept for its broken file (its source in `kept`) always has its
+        last good content, rendered when it was good: its file's current text is
+        never published.
+        """
+        from .content import render_content
+
+        previous = self.previous.contents
+        contents: dict[str, Content] = {}
+        problems: list[Problem] = []
+        missing: list[Article] = []
+        for source, article in articles.items():
+            last = previous.get(source)
+            if last is not None and (
+                source in kept or (self.trusted and last.digest == article.digest)
+            ):
+                contents[source] = last.content
+            else:
+                missing.append(article)
+        bodies = read_bodies(self.root, [article for article in missing if not article.body])
+        for article in missing:
+            body = article.body or bodies.get(article.source)
+            last = previous.get(article.source)
+            if body is None and last is not None:  # its file went away since it was loaded
+                contents[article.source] = last.content
+                continue
+            content, flattened = render_content(article, self.config.feeds, body or "")
+            contents[article.source] = content
+            if flattened:
+                problems.append(Problem(
+                    article.path, f"the body nests more than {MAX_DEPTH} levels of HTML; "
+                    "published as plain text", severity=Severity.WARNING,
+                ))  # fmt: skip
+        return contents, problems
+
+    def rendered(
+        self, articles: Mapping[str, Article], contents: Mapping[str, Content]
+    ) -> dict[str, Rendered]:
+        """The content to keep for the next build, by source, with the version it is of."""
+        return {key: Rendered(articles[key].digest, contents[key]) for key in articles}

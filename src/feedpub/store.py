@@ -1,0 +1,314 @@
+"""The output folder: documents in, documents out, one build at a time.
+
+:class:`LocalStore` is the one place that touches the output folder (a second
+store, object storage, publishes what it holds). A document whose bytes equal
+the file on disk is left alone, so its modification time (and the ETag a web
+server derives from it) stays the same. A changed document goes to a temporary
+file in the same folder, is flushed to disk and renamed over the old one: a
+reader, or a build killed at any moment, leaves the old file or the new one,
+never a mix. The build state in the folder lists the files feedpub wrote, so
+that the documents of groups that no longer exist are removed, and nothing
+else ever is.
+
+Nothing is created, written or removed outside the folder through a link: the
+lock file is opened without following a link, and a document whose folder
+(or the document itself) is a symbolic link is refused, never written through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import stat as stat_module
+import tempfile
+import time
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import layout
+from .errors import LockedError, UsageError
+from .formats import is_ours as format_is_ours
+from .state import (
+    CACHE_FILE,
+    STATE_FILE,
+    Cached,
+    State,
+    decode_cache,
+    decode_state,
+    encode_cache,
+    encode_state,
+)  # fmt: skip
+
+LOCK_FILE = ".feedpub.lock"
+# The state and cache name unpublished files and hold their problems: readable
+# by their owner only, so a web server serving the output folder cannot send them.
+PRIVATE = 0o600
+_SUFFIXES = "|".join(fmt.suffix[1:] for fmt in layout.FORMATS.values())
+_INDEXES = "|".join(re.escape(name) for name in layout.INDEX_FILES)
+_TEMPORARY = re.compile(
+    rf"\.(?:[^/]+\.(?:{_SUFFIXES})|{_INDEXES}|\.feedpub-(?:state|cache))\.[A-Za-z0-9_]{{8}}\.tmp\Z"
+)
+
+
+class LinkRefused(OSError):
+    """A document's path runs through a symbolic link: it is not written through it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a write did: files written, left untouched, and removed."""
+
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+    refused: tuple[str, ...] = ()  # another program's files, left where documents would go
+
+
+def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o644) -> None:
+    """Replace `path` with `data` (bytes, or chunks of them) so no reader sees a partial file."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            if isinstance(data, bytes):
+                file.write(data)
+            else:
+                file.writelines(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class LocalStore:
+    """The output folder on the local file system."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @contextlib.contextmanager
+    def locked(self, wait: float) -> Iterator[None]:
+        """Hold the folder's lock, waiting up to `wait` seconds for another build.
+
+        The lock file is never removed: a build waiting on it would then hold a
+        lock that a third build, opening a new file, no longer sees. It is never
+        a link: one is refused, not followed.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(
+                self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
+            )
+        except OSError as error:
+            raise UsageError(
+                f"{self.root / LOCK_FILE}: cannot open the lock file ({error.strerror}); "
+                "expected a plain file feedpub may create, not a link"
+            ) from None
+        with os.fdopen(descriptor, "a+b") as handle:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockedError(
+                            f"{self.root}: another feedpub build is writing here; "
+                            f"gave up after waiting {wait:g} s (see --wait)"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def read_state(self) -> State:
+        """The state the previous build left; empty when there is none.
+
+        A state that exists but cannot be read is an error, never "no state":
+        the last good versions of broken articles would silently vanish.
+        """
+        path = self.root / STATE_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return State()
+        except OSError as error:
+            raise UsageError(
+                f"{path}: cannot read the build state ({error.strerror}); expected a file "
+                "this user may read (was the last build run as another user?)"
+            ) from None
+        return decode_state(data)
+
+    def read_cache(self, fingerprint: str) -> dict[str, Cached]:
+        """The parse cache the previous build left, if made under `fingerprint`."""
+        try:
+            with open(self.root / CACHE_FILE, "rb") as stream:
+                return decode_cache(stream, fingerprint)
+        except OSError:
+            return {}
+
+    def write_cache(self, fingerprint: str, cache: Mapping[str, Cached]) -> None:
+        """Save the parse cache for the next build, streamed chunk by chunk."""
+        atomic_write(self.root / CACHE_FILE, encode_cache(fingerprint, cache), PRIVATE)
+
+    def write_state(self, state: State) -> None:
+        """Save the state for the next build, unless it is byte for byte the one on disk."""
+        data = encode_state(state)
+        if self.differs(STATE_FILE, data):
+            atomic_write(self.root / STATE_FILE, data, PRIVATE)
+
+    def stat(self, name: str) -> tuple[int, int] | None:
+        """A document's size and modification time, or None when it is missing."""
+        try:
+            info = os.stat(self.root / name)
+        except (OSError, ValueError):
+            return None
+        return info.st_size, info.st_mtime_ns
+
+    def differs(self, name: str, data: bytes) -> bool:
+        """True when the document `name` is missing or holds other bytes than `data`."""
+        path = self.root / name
+        try:
+            if path.stat().st_size != len(data):
+                return True
+            return path.read_bytes() != data
+        except (OSError, ValueError):
+            return True
+
+    def is_ours(self, name: str) -> bool:
+        """True when the file `name` is a document feedpub wrote (it says so itself)."""
+        format_name = next(
+            (fmt.name for fmt in layout.FORMATS.values() if name.endswith(fmt.suffix)), None
+        )
+        if format_name is None:
+            return False
+        try:
+            with open(self.root / name, "rb") as file:
+                head = file.read(8192)
+        except OSError:
+            return False
+        return format_is_ours(format_name, head)
+
+    def stale(self, previous: State, names: Collection[str]) -> list[str]:
+        """Documents feedpub wrote that this build would not: those the state lists, and
+        any document in feedpub's layout that says feedpub wrote it (the state may be lost)."""
+        keep = set(names)
+        found = {name for name in previous.documents if _inside(name)}
+        for name in self._documents_on_disk():
+            if name not in keep and name not in found and self.is_ours(name):
+                found.add(name)
+        return sorted(found - keep)
+
+    def write_documents(
+        self, rendered: Iterable[tuple[str, bytes]], names: Collection[str], previous: State
+    ) -> Written:
+        """Write every rendered document that changed and remove stale ones. Hold the lock.
+
+        `names` are all of this build's documents; those not in `rendered` were
+        found unchanged without rendering them.
+        """
+        self._remove_leftovers()
+        written, refused = [], []
+        for name, data in rendered:
+            if not self.differs(name, data):
+                continue
+            path = self.root / name
+            if not self._real_folders(name) or path.is_symlink() or (
+                name not in previous.documents and path.exists() and not self.is_ours(name)
+            ):  # fmt: skip
+                refused.append(name)  # a stranger's file, or a link, where a document would go
+                continue
+            atomic_write(path, data)
+            written.append(name)
+        unchanged = sorted(set(names) - set(written) - set(refused))
+        written.sort()
+        removed = [name for name in self.stale(previous, names) if self._real_folders(name)]
+        for name in removed:
+            path = self.root / name
+            if not path.is_symlink():
+                path.unlink(missing_ok=True)
+            self._remove_empty_parents(path)
+        return Written(tuple(written), tuple(unchanged), tuple(removed), tuple(refused))
+
+    def _real_folders(self, name: str) -> bool:
+        """Make the folders of document `name` as needed; False when one of them is a link
+        (or not a folder): nothing is ever written or removed through one."""
+        folder = self.root
+        for part in name.split("/")[:-1]:
+            folder = folder / part
+            try:
+                info = os.lstat(folder)
+            except FileNotFoundError:
+                with contextlib.suppress(FileExistsError):
+                    folder.mkdir()
+                info = os.lstat(folder)
+            if not stat_module.S_ISDIR(info.st_mode):
+                return False
+        return True
+
+    def _documents_on_disk(self) -> Iterator[str]:
+        """Every file in feedpub's layout (not through links), relative to the root."""
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.root):
+                if entry.is_file(follow_symlinks=False) and layout.is_document_name(entry.name):
+                    yield entry.name
+        for folder in layout.SWEPT_FOLDERS:
+            for path in _walk_files(self.root / folder):
+                name = path.relative_to(self.root).as_posix()
+                if layout.is_document_name(name):
+                    yield name
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files a killed build left behind (only feedpub's own pattern)."""
+        folders = [self.root]
+        for top in layout.SWEPT_FOLDERS:
+            folders.extend(_walk_folders(self.root / top))
+        for folder in folders:
+            with contextlib.suppress(OSError):
+                for entry in os.scandir(folder):
+                    if entry.is_file(follow_symlinks=False) and _TEMPORARY.match(entry.name):
+                        Path(entry.path).unlink(missing_ok=True)
+
+    def _remove_empty_parents(self, path: Path) -> None:
+        folder = path.parent
+        while folder != self.root and folder.is_relative_to(self.root):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+
+def _walk_folders(top: Path) -> Iterator[Path]:
+    """`top` and every folder under it, never through a link (iteratively: no depth limit)."""
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        try:
+            if not stat_module.S_ISDIR(os.lstat(folder).st_mode):
+                continue
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        yield folder
+        pending.extend(Path(e.path) for e in entries if e.is_dir(follow_symlinks=False))
+
+
+def _walk_files(top: Path) -> Iterator[Path]:
+    for folder in _walk_folders(top):
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                if entry.is_file(follow_symlinks=False):
+                    yield Path(entry.path)
+
+
+def _inside(name: str) -> bool:
+    """True for a relative name that stays inside the folder (a tampered state cannot reach
+    out)."""
+    return not os.path.isabs(name) and ".." not in Path(name).parts and "\0" not in name
