@@ -216,7 +216,7 @@ def test_line_of_a_key_after_a_blank_line(text: str, message: str) -> None:
         (
             '[site]\nlink_pattern = "{year}/{hour}/{slug}/"\n',
             "feedpub.toml:2: site.link_pattern: expected a pattern using only {day}, {month}, "
-            "{slug}, {year}, got '{year}/{hour}/{slug}/'",
+            "{section}, {slug}, {year}, got '{year}/{hour}/{slug}/'",
         ),
         (
             '[site]\nlink_pattern = "{year}/{month}/"\n',
