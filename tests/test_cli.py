@@ -167,15 +167,17 @@ def test_list_command_shows_groups_counts_and_paths(site: Path) -> None:
     write_article(site / "articles", "second.md", GOOD.replace("Good article", "Second"))
     result = run("list", "--articles", site / "articles", "--out", "feeds")
     assert result.exit_code == 0
-    lines = result.output.splitlines()
-    assert lines[0].split() == ["kind", "name", "articles", "atom", "rss"]
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["kind", "name", "articles", "atom", "rss", "json"]
     assert lines[2].split() == [
         "sections",
         "World",
         "2",
         "feeds/sections/world.atom",
         "feeds/sections/world.rss",
+        "feeds/sections/world.json",
     ]
+    assert result.stderr == ""
 
 
 @pytest.mark.parametrize("command", [[], ["build"], ["check"], ["list"]])
