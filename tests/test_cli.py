@@ -503,3 +503,16 @@ def test_list_links_and_json_together_is_a_usage_error(site: Path) -> None:
         result.stderr == "feedpub: error: --links and --json cannot be used together; choose one\n"
     )
     assert result.stdout == ""
+
+
+def test_out_that_is_a_file_is_a_usage_error(site: Path) -> None:
+    """--out naming a file: exit 2 saying so, and the file is left alone."""
+    afile = site / "afile"
+    afile.write_text("mine")
+    result = build_site(site / "articles", afile)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"feedpub: error: {afile}: the output folder is not a folder; expected a folder (or "
+        "nothing) there\n"
+    )
+    assert afile.read_text() == "mine"

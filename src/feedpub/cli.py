@@ -140,6 +140,8 @@ def build(
 
     config = _config(config_path)
     _articles_folder(articles)
+    if out.exists() and not out.is_dir():
+        _fail(f"{out}: the output folder is not a folder; expected a folder (or nothing) there")
     cores = default_jobs()
     options = Options(
         mode=Mode.CHECK if check_only else Mode.WRITE, strict=strict, wait=wait,
@@ -259,8 +261,10 @@ def _documents(config: Config, group: Group) -> list[tuple[str, str, str]]:
 
 
 def _print_table(config: Config, groups: tuple[Group, ...], out: Path) -> None:
+    from .errors import printable
+
     rows = [
-        (group.kind.value, group.name, str(group.total),
+        (group.kind.value, printable(group.name), str(group.total),
          *(str(out / path) for _name, path, _url in _documents(config, group)))
         for group in groups
     ]  # fmt: skip
