@@ -304,3 +304,41 @@ def test_no_sequence_of_edits_breakages_and_repairs_loses_an_article(
         build_site(articles, out)
         titles = sorted(entry.title for entry in read_feed(out / "all.atom").entries)
         assert titles == sorted(good.values())
+
+
+def test_a_full_disk_is_exit_5_naming_the_file_and_the_next_run_converges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails after writing began (ENOSPC) exits 5 naming the file, leaves every
+    document whole (old or new), and the next run completes the folder."""
+    import errno
+    import os
+
+    from feedpub import store
+
+    site = tmp_path
+    make_site(site / "articles", 20, "first")
+    build_site(site / "articles", site / "feeds")
+    make_site(site / "articles", 21, "second")
+    real = os.replace
+    calls = {"n": 0}
+
+    def full(source: str, target: str) -> None:
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(source, target)
+
+    monkeypatch.setattr(store.os, "replace", full)
+    result = build_site(site / "articles", site / "feeds")
+    assert result.exit_code == 5
+    assert "No space left on device" in result.output
+    assert str(site / "feeds") in result.output
+    for path in feed_files(site / "feeds"):
+        read_feed(path)  # each document is whole
+    assert not [p for p in (site / "feeds").rglob("*.tmp")]
+    monkeypatch.setattr(store.os, "replace", real)
+    again = build_site(site / "articles", site / "feeds")
+    assert again.exit_code == 0, again.output
+    titles = {e.title for e in read_feed(site / "feeds" / "all.atom").entries}
+    assert "Article 20 (second)" in titles

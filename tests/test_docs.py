@@ -41,3 +41,26 @@ def test_quick_start_is_two_commands() -> None:
     assert "feedpub build" in commands[0]
     assert "pytest" in commands[1]
     assert commands[1] in (PROJECT / ".ci" / "run").read_text()
+
+
+def test_every_key_of_the_later_tables_is_in_the_readme() -> None:
+    """Each key of [archives], [markdown], [websub], [serve] and [publish] is documented."""
+    from feedpub import config
+
+    for table, keys in (
+        ("archives", config._ARCHIVES_KEYS), ("markdown", config._MARKDOWN_KEYS),
+        ("websub", config._WEBSUB_KEYS), ("serve", config._SERVE_KEYS),
+        ("publish", config._PUBLISH_KEYS),
+    ):  # fmt: skip
+        for key in keys:
+            assert f"`{table}.{key}`" in README, f"{table}.{key}"
+
+
+def test_every_exit_code_is_in_the_readme() -> None:
+    """Each exit code the command line uses has a row in the README's table."""
+    from feedpub import cli
+
+    codes = {value for name, value in vars(cli).items() if name.startswith("EXIT_")}
+    assert codes >= {0, 1, 2, 3, 5, 130}
+    for code in codes:
+        assert f"| `{code}` |" in README, code

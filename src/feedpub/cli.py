@@ -5,11 +5,14 @@ Heavy modules are imported inside the commands, so `feedpub --help` starts fast.
 
 from __future__ import annotations
 
+import math
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -17,12 +20,27 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .build import Report
-    from .model import Config
+    from .model import Config, Group
 
 T = TypeVar("T")
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OUTPUT = 5  # the output folder could not be fully written; the next run completes it
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 PROGRESS_FROM = 500  # files: fewer load too fast for a progress bar to help
 DEFAULT_CONFIG = "feedpub.toml"
+MAX_JOBS = 64
+MAX_WAIT = 86400.0  # seconds: a day; longer is a mistake, not a wish
+
+
+def _seconds(_context: click.Context, parameter: click.Parameter, value: float) -> float:
+    """A finite number of seconds from 0 to MAX_WAIT (FloatRange lets nan through)."""
+    if not (math.isfinite(value) and 0 <= value <= MAX_WAIT):
+        raise click.BadParameter(
+            f"expected a number of seconds from 0 to {MAX_WAIT:.0f}, got {value!r}",
+            param=parameter,
+        )
+    return value
+
 
 _articles_option = click.option(
     "--articles", "articles", type=click.Path(path_type=Path), default="articles",
@@ -46,9 +64,24 @@ _now_option = click.option(
 _quiet_option = click.option(
     "-q", "--quiet", is_flag=True, help="Print nothing but errors (for cron)."
 )
+_verbose_problems_option = click.option(
+    "-v", "--verbose", is_flag=True,
+    help="List every warning (by default, each kind of warning is shown once, with a count).",
+)  # fmt: skip
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; a Ctrl-C anywhere in any command ends with one line and exit 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("feedpub: interrupted; the next run completes what was begun", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="feedpub")
 def main() -> None:
     """Publish Markdown articles as Atom 1.0 and RSS 2.0 feeds, by section and topic."""
@@ -65,20 +98,24 @@ def main() -> None:
     help="Write nothing; exit 1 if the feeds on disk differ from what a build would write.",
 )  # fmt: skip
 @click.option(
-    "--wait", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+    "--wait", type=float, callback=_seconds, default=60, show_default=True, metavar="SECONDS",
     help="How long to wait for another build writing to the same folder before giving up "
-    f"(exit {EXIT_LOCKED}).",
+    f"(exit {EXIT_LOCKED}); 0 to {MAX_WAIT:.0f}.",
 )  # fmt: skip
 @click.option(
-    "--jobs", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
-    help="Processes that parse articles when many changed; 0: one per core.",
+    "--jobs", type=click.IntRange(0, MAX_JOBS), default=0, show_default=True, metavar="N",
+    help=f"Processes that parse articles when many changed; 0: one per core. At most {MAX_JOBS}, "
+    "and never more than the cores available.",
 )  # fmt: skip
 @click.option(
     "--no-cache", is_flag=True,
     help="Read and parse every article and render every document, trusting nothing cached.",
 )  # fmt: skip
 @_quiet_option
-@click.option("-v", "--verbose", is_flag=True, help="Also list every document written or removed.")
+@click.option(
+    "-v", "--verbose", is_flag=True,
+    help="Also list every document written or removed, and every warning.",
+)  # fmt: skip
 def build(
     articles: Path,
     out: Path,
@@ -97,13 +134,20 @@ def build(
     from .build import build as run
 
     config = _config(config_path)
+    _articles_folder(articles)
+    if out.exists() and not out.is_dir():
+        _fail(f"{out}: the output folder is not a folder; expected a folder (or nothing) there")
+    cores = default_jobs()
     options = Options(
         mode=Mode.CHECK if check_only else Mode.WRITE, strict=strict, wait=wait,
-        use_cache=not no_cache, jobs=jobs or default_jobs(),
+        use_cache=not no_cache, jobs=min(jobs, cores) if jobs else cores,
         progress=None if quiet else _progress,
     )  # fmt: skip
-    report = _run(lambda: run(articles, out, config, _now(now_text, config), options))
-    _print_problems(report, quiet)
+    now = _now(now_text, config)
+    report = _run(
+        lambda: run(articles, out, config, now, options), f"building {articles} into {out}"
+    )
+    _print_problems(report, quiet, verbose)
     if verbose:
         for name in report.written:
             click.echo(f"wrote {out / name}", err=True)
@@ -124,17 +168,26 @@ def build(
 @_config_option
 @_now_option
 @_quiet_option
+@_verbose_problems_option
 def check(
-    articles: Path, out: Path, config_path: Path | None, now_text: str | None, quiet: bool
+    articles: Path,
+    out: Path,
+    config_path: Path | None,
+    now_text: str | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Load and validate the articles and the configuration; write nothing."""
     from .build import Mode, Options
     from .build import build as run
 
     config = _config(config_path)
+    _articles_folder(articles)
     now = _now(now_text, config)
-    report = _run(lambda: run(articles, out, config, now, Options(Mode.VALIDATE)))
-    _print_problems(report, quiet)
+    report = _run(
+        lambda: run(articles, out, config, now, Options(Mode.VALIDATE)), f"checking {articles}"
+    )
+    _print_problems(report, quiet, verbose)
     if not quiet:
         click.echo(
             f"{_count(report.files, 'file')}, {_count(report.articles, 'valid article')}, "
@@ -151,54 +204,148 @@ def check(
 @_out_option
 @_config_option
 @_now_option
-def list_groups(articles: Path, out: Path, config_path: Path | None, now_text: str | None) -> None:
+@click.option(
+    "--links", is_flag=True,
+    help='Print the <link rel="alternate"> tags of every feed, for the site\'s templates.',
+)  # fmt: skip
+@click.option(
+    "--json", "as_json", is_flag=True,
+    help="Print the feeds as JSON (kind, name, slug, count, path and address of each document).",
+)  # fmt: skip
+def list_groups(
+    articles: Path,
+    out: Path,
+    config_path: Path | None,
+    now_text: str | None,
+    links: bool,
+    as_json: bool,
+) -> None:
     """Show every feed: its sections and topics, article counts and file paths."""
     from .build import Mode, Options
     from .build import build as run
 
+    if links and as_json:
+        _fail("--links and --json cannot be used together; choose one")
     config = _config(config_path)
+    _articles_folder(articles)
+    now = _now(now_text, config)
     report = _run(
-        lambda: run(articles, out, config, _now(now_text, config), Options(Mode.VALIDATE))
+        lambda: run(articles, out, config, now, Options(Mode.VALIDATE)),
+        f"listing the feeds of {articles}",
     )
     _print_problems(report, quiet=True)
-    from .layout import document_path
-
-    formats = config.feeds.formats
-    rows = [(group.kind.value, group.name, str(group.total),
-             *(str(out / document_path(group, name)) for name in formats))
-            for group in report.groups]  # fmt: skip
-    header = ("kind", "name", "articles", *formats)
-    widths = [max(len(row[index]) for row in (header, *rows)) for index in range(len(header) - 1)]
-    for row in (header, *rows):
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        click.echo("  ".join([*cells, row[-1]]))
+    if links:
+        _print_links(config, report.groups)
+    elif as_json:
+        _print_json(config, report.groups, out)
+    else:
+        _print_table(config, report.groups, out)
     if report.errors:
         sys.exit(EXIT_PROBLEMS)
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"feedpub: error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+def _documents(config: Config, group: Group) -> list[tuple[str, str, str]]:
+    """Each document of `group`: its format, its path in the output folder, its address."""
+    from .layout import document_path, feed_url
+
+    paths = [(name, document_path(group, name)) for name in config.feeds.formats]
+    return [(name, path, feed_url(config.site, path)) for name, path in paths]
+
+
+def _print_table(config: Config, groups: tuple[Group, ...], out: Path) -> None:
+    from .errors import printable
+
+    rows = [
+        (group.kind.value, printable(group.name), str(group.total),
+         *(str(out / path) for _name, path, _url in _documents(config, group)))
+        for group in groups
+    ]  # fmt: skip
+    header = ("kind", "name", "articles", *config.feeds.formats)
+    widths = [max(len(row[index]) for row in (header, *rows)) for index in range(len(header) - 1)]
+    for row in (header, *rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]))
+
+
+def _print_links(config: Config, groups: tuple[Group, ...]) -> None:
+    from html import escape
+
+    from .layout import FORMATS, title
+
+    for group in groups:
+        label = escape(title(config.site, group))
+        for name, _path, url in _documents(config, group):
+            click.echo(
+                f'<link rel="alternate" type="{FORMATS[name].media_type}"'
+                f' title="{label}" href="{escape(url)}">'
+            )
+
+
+def _print_json(config: Config, groups: tuple[Group, ...], out: Path) -> None:
+    import json
+
+    from .layout import FORMATS, title
+
+    document = {
+        "groups": [
+            {
+                "kind": group.kind.value, "name": group.name, "slug": group.slug,
+                "title": title(config.site, group), "count": group.total, "page": group.page_url,
+                "feeds": {
+                    name: {"type": FORMATS[name].media_type, "path": str(out / path), "url": url}
+                    for name, path, url in _documents(config, group)
+                },
+            }
+            for group in groups
+        ]
+    }  # fmt: skip
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    from .errors import printable
+
+    click.echo(f"feedpub: error: {printable(message)}", err=True)
+    sys.exit(code)
 
 
 def _config(path: Path | None) -> Config:
-    from .config import default_config, load_config
+    """The configuration: `path`, else feedpub.toml when anything is there, else the defaults."""
+    from .config import read_config
     from .errors import ConfigError
 
-    if path is None:
-        path = Path(DEFAULT_CONFIG)
-        if not path.is_file():
-            return default_config()
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        _fail(f"{path}: the configuration file does not exist")
-    except (OSError, UnicodeDecodeError) as error:
-        _fail(f"{path}: cannot be read: {error}")
-    try:
-        return load_config(text, str(path))
+        if path is None:
+            return read_config(Path(DEFAULT_CONFIG), optional=True)
+        return read_config(path)
     except ConfigError as error:
         _fail(str(error))
+
+
+def _articles_folder(path: Path) -> None:
+    """Exit 2 unless `path` is a folder that can be listed; before anything is created."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            _fail(
+                f"{path}: the articles folder is a symbolic link to something that does not exist"
+            )
+        _fail(f"{path}: the articles folder does not exist")
+    except OSError as error:
+        _fail(f"{path}: the articles folder cannot be read: {_reason(error)}")
+    if not stat.S_ISDIR(mode):
+        what = "a file" if stat.S_ISREG(mode) else "not a folder"
+        _fail(f"{path}: the articles folder is {what}; expected a folder of *.md files")
+    try:
+        with os.scandir(path):
+            pass
+    except OSError as error:
+        _fail(f"{path}: the articles folder cannot be read: {_reason(error)}")
+
+
+def _reason(error: OSError) -> str:
+    return (error.strerror or str(error) or type(error).__name__).lower()
 
 
 def _now(text: str | None, config: Config) -> datetime:
@@ -221,26 +368,71 @@ def _progress(paths: list[T]) -> Iterator[T]:
         yield from bar
 
 
-def _run(action: Callable[[], Report]) -> Report:
-    from .errors import FeedpubError, LockedError
+def _run(action: Callable[[], Report], doing: str) -> Report:
+    """The report of `action`; each error it raises becomes one message and an exit code.
+
+    `doing` says what was being done, for an OSError that names no file.
+    """
+    from .errors import FeedpubError, LockedError, OutputError, printable
 
     try:
         report: Report = action()
     except LockedError as error:
-        click.echo(f"feedpub: {error}", err=True)
+        click.echo(f"feedpub: {printable(str(error))}", err=True)
         sys.exit(EXIT_LOCKED)
+    except OutputError as error:
+        _fail(
+            f"{error}; the output folder could not be fully written (each document in it is "
+            "whole, old or new); the next run completes it",
+            EXIT_OUTPUT,
+        )
     except FeedpubError as error:
         _fail(str(error))
     except OSError as error:
-        _fail(f"{error.filename or ''}: {error.strerror}")
+        reason = error.strerror or str(error) or type(error).__name__
+        if error.filename is not None:
+            _fail(f"{os.fsdecode(error.filename)}: {reason} (while {doing})")
+        _fail(f"{doing}: {reason}")
     return report
 
 
-def _print_problems(report: Report, quiet: bool) -> None:
+def _print_problems(report: Report, quiet: bool, verbose: bool = False) -> None:
+    """Every error; each kind of warning once, with how many more there are (all with -v).
+
+    Linear in the number of problems: a large migration reports thousands.
+    """
+    from .errors import Severity
+
+    counts: dict[tuple[Severity, str], int] = {}
+    paths: dict[tuple[Severity, str], set[str]] = {}
+    if not quiet and not verbose:
+        for problem in report.problems:
+            if problem.severity is Severity.WARNING:
+                key = (problem.severity, problem.kind)
+                counts[key] = counts.get(key, 0) + 1
+                paths.setdefault(key, set()).add(problem.path)
+    shown: set[tuple[Severity, str]] = set()
     for problem in report.problems:
-        if quiet and problem in report.warnings:
+        if problem.severity is not Severity.WARNING or verbose:
+            click.echo(str(problem), err=True)
             continue
-        click.echo(str(problem), err=True)
+        key = (problem.severity, problem.kind)
+        if quiet or key in shown:
+            continue
+        shown.add(key)
+        more, files = counts[key] - 1, len(paths[key])
+        if not more:
+            click.echo(str(problem), err=True)
+        elif files == more + 1:
+            click.echo(
+                f"{problem} (and {_count(more, 'more file')} like it; -v lists all)", err=True
+            )
+        else:
+            click.echo(
+                f"{problem} (and {more} more like it, in {_count(files, 'file')} in all; "
+                "-v lists all)",
+                err=True,
+            )
 
 
 def _count(number: int, noun: str) -> str:

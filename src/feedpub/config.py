@@ -2,18 +2,28 @@
 
 Everything has a default, so a folder of articles alone builds. Unknown keys
 and wrong types are errors naming the key (and its line) and what was expected.
+Every value is checked here, once: text that feeds cannot carry (control
+characters), addresses that are not plain http(s) addresses of a host (or that
+carry a password), patterns that could leave the site or run arbitrary format
+code, e-mail addresses that would make every Atom document invalid.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
+import reprlib
+import stat
+import string
 import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import ConfigError
+from .errors import ConfigError, printable
 from .model import (
     FORMAT_NAMES,
     GROUP_NAMES,
@@ -30,7 +40,7 @@ from .model import (
     SiteConfig,
     WebSubConfig,
 )
-from .urls import absolute, is_absolute_http, with_slash
+from .urls import absolute, with_slash
 
 DEFAULT_URL = "https://example.org/"
 DEFAULT_TITLE = "Articles"
@@ -50,12 +60,37 @@ _SERVE_KEYS = {"max_age"}
 _PUBLISH_KEYS = {"url", "endpoint_url", "region", "cache_control"}
 _TABLES = {"site", "feeds", "build", "archives", "markdown", "websub", "serve", "publish"}
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a configuration is a few hundred bytes; more is a mistake
+MAX_INTEGER = 2**31 - 1
+
 _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*\Z")
-_DNS_NAME = re.compile(
-    r"([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\Z"
+# Each pattern is linear: a label is at most 63 characters, dot-atom parts are
+# separated by dots they cannot contain.
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
+# C0 controls but tab and line ends, DEL, C1 controls, U+FFFE, U+FFFF: XML 1.0
+# forbids or discourages them, and they never belong in a title or a name.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_LINE_BREAK = re.compile("[\t\n\r\u2028\u2029]")
+# Not in any address feedpub writes: they would break out of an attribute or
+# a line, or are not allowed in a URI (RFC 3986 §2) and are never needed.
+_NOT_IN_ADDRESS = re.compile(r'[\x00-\x1f\x7f-\x9f<>"\\^`{|}]|\s')
+_SAMPLE = {"year": "2021", "month": "03", "day": "30", "slug": "a-slug", "section": "a-section"}
+_PATTERNS = (
+    ("link_pattern", "{year}/{month}/{slug}/", ("year", "month", "day", "section", "slug")),
+    ("section_pattern", "sections/{slug}/", ("slug",)),
+    ("topic_pattern", "topics/{slug}/", ("slug",)),
 )
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@" + _DNS_NAME.pattern)
-_SAMPLE = {"year": "2021", "month": "03", "day": "30", "slug": "a-slug"}
+_MULTILINE = {"description", "rights"}  # the only texts that may hold line breaks
+
+_shown = reprlib.Repr()
+_shown.maxstring = _shown.maxother = 80
+_shown.maxlevel, _shown.maxlist, _shown.maxdict = 2, 6, 6
+
+
+def _quoted(value: object) -> str:
+    """`value` as messages quote it: repr, cut short when long or deep."""
+    return _shown.repr(value)
 
 
 class _Reader:
@@ -71,7 +106,7 @@ class _Reader:
         dotted = f"{self.prefix}.{key}" if self.prefix else key
         line = _line_of(self.text, dotted)
         where = f"{self.source}:{line}" if line else self.source
-        return ConfigError(f"{where}: {dotted}: {message}")
+        return ConfigError(printable(f"{where}: {dotted}: {message}"))
 
     def reject_unknown(self, known: set[str]) -> None:
         for key in self.table:
@@ -82,8 +117,20 @@ class _Reader:
     def string(self, key: str, default: str | None = None) -> str | None:
         value = self.table.get(key, default)
         if value is not None and not isinstance(value, str):
-            raise self.fail(key, f"expected a string, got {_toml_kind(value)} {value!r}")
+            raise self.fail(key, f"expected a string, got {_toml_kind(value)} {_quoted(value)}")
+        if value is not None:
+            self.check_text(key, value, multiline=key in _MULTILINE)
         return value
+
+    def check_text(self, key: str, value: str, multiline: bool = False) -> None:
+        """Refuse a control character, which no feed can carry (a line break outside prose)."""
+        found = _CONTROL.search(value) or (None if multiline else _LINE_BREAK.search(value))
+        if found:
+            what = "a control character" if multiline else "a control character or line break"
+            raise self.fail(
+                key, f"expected text without {what}, got U+{ord(found.group()):04X} at "
+                f"position {found.start() + 1} of {_quoted(value)}",
+            )  # fmt: skip
 
     def required_string(self, key: str, default: str) -> str:
         value = self.string(key, default)
@@ -92,18 +139,22 @@ class _Reader:
             raise self.fail(key, "expected a non-empty string")
         return value
 
-    def integer(self, key: str, default: int, minimum: int) -> int:
+    def integer(self, key: str, default: int, minimum: int, maximum: int = MAX_INTEGER) -> int:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, f"expected an integer, got {_toml_kind(value)} {value!r}")
+            raise self.fail(key, f"expected an integer, got {_toml_kind(value)} {_quoted(value)}")
         if value < minimum:
             raise self.fail(key, f"expected an integer of at least {minimum}, got {value}")
+        if value > maximum:
+            raise self.fail(key, f"expected an integer of at most {maximum}, got {value}")
         return value
 
     def boolean(self, key: str, default: bool) -> bool:
         value = self.table.get(key, default)
         if not isinstance(value, bool):
-            raise self.fail(key, f"expected true or false, got {_toml_kind(value)} {value!r}")
+            raise self.fail(
+                key, f"expected true or false, got {_toml_kind(value)} {_quoted(value)}"
+            )
         return value
 
     def choices(
@@ -114,11 +165,13 @@ class _Reader:
         expected = ", ".join(repr(name) for name in allowed)
         if not isinstance(value, list):
             raise self.fail(key, f"expected an array of names ({expected}), got "
-                            f"{_toml_kind(value)} {value!r}")  # fmt: skip
+                            f"{_toml_kind(value)} {_quoted(value)}")  # fmt: skip
         seen: list[str] = []
         for item in value:
             if not isinstance(item, str) or item not in allowed:
-                raise self.fail(key, f"expected each name to be one of {expected}, got {item!r}")
+                raise self.fail(
+                    key, f"expected each name to be one of {expected}, got {_quoted(item)}"
+                )
             if item in seen:
                 raise self.fail(key, f"{item!r} is named twice")
             seen.append(item)
@@ -127,13 +180,17 @@ class _Reader:
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise self.fail(key, f"expected an array of strings, got {_toml_kind(value)} {value!r}")
+            raise self.fail(
+                key, f"expected an array of strings, got {_toml_kind(value)} {_quoted(value)}"
+            )
+        for item in value:
+            self.check_text(key, item)
         return tuple(value)
 
     def sub_table(self, key: str) -> _Reader:
         value = self.table.get(key, {})
         if not isinstance(value, dict):
-            raise self.fail(key, f"expected a table, got {_toml_kind(value)} {value!r}")
+            raise self.fail(key, f"expected a table, got {_toml_kind(value)} {_quoted(value)}")
         dotted = f"{self.prefix}.{key}" if self.prefix else key
         return _Reader(self.text, self.source, value, dotted)
 
@@ -178,12 +235,96 @@ def _line_of(text: str, dotted: str) -> int | None:
     return None
 
 
+def read_config(path: Path, *, optional: bool = False) -> Config:
+    """The configuration in the file at `path`.
+
+    With `optional`, the defaults when nothing at all is at `path`. Anything
+    else there (a folder, a FIFO, a dangling link, a file that cannot be read,
+    is too large or is not UTF-8) is a ConfigError naming it, never silently
+    the defaults. A FIFO is opened without blocking, so it cannot hang a build.
+    """
+    source = printable(str(path))
+    if optional:
+        try:
+            os.lstat(path)
+        except FileNotFoundError:
+            return default_config()
+        except OSError as error:
+            raise ConfigError(f"{source}: cannot be read: {_reason(error)}") from None
+    data = _read_regular_file(path, source)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ConfigError(
+            f"{source}:{line}: not UTF-8 (byte 0x{data[error.start]:02x}); "
+            "expected a UTF-8 text file"
+        ) from None
+    return load_config(text, source)
+
+
+def _reason(error: OSError) -> str:
+    return (error.strerror or str(error) or type(error).__name__).lower()
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+)  # fmt: skip
+
+
+def _read_regular_file(path: Path, source: str) -> bytes:
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            target = printable(os.readlink(path))
+            raise ConfigError(
+                f"{source}: the configuration file is a symbolic link to {target!r}, "
+                "which does not exist"
+            ) from None
+        raise ConfigError(f"{source}: the configuration file does not exist") from None
+    except OSError as error:
+        raise ConfigError(f"{source}: the configuration file cannot be opened: "
+                          f"{_reason(error)}") from None  # fmt: skip
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a file")
+            raise ConfigError(f"{source}: the configuration is {kind}; expected a TOML file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(descriptor, MAX_CONFIG_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise ConfigError(f"{source}: the configuration file cannot be read: "
+                          f"{_reason(error)}") from None  # fmt: skip
+    finally:
+        os.close(descriptor)
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{source}: the configuration file is larger than {MAX_CONFIG_BYTES} bytes; "
+            "expected a TOML file of a few keys"
+        )
+    return b"".join(chunks)
+
+
 def load_config(text: str, source: str = "feedpub.toml") -> Config:
     """Parse the configuration text; `source` names the file in messages."""
     try:
         document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    except ValueError as error:  # TOMLDecodeError, and any value tomllib cannot hold
+        raise ConfigError(printable(f"{source}: not valid TOML: {error}")) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: not valid TOML: arrays or tables nested too deeply "
+            "(expected a few levels at most)"
+        ) from None
     root = _Reader(text, source, document, "")
     root.reject_unknown(_TABLES)
     build = root.sub_table("build")
@@ -211,14 +352,14 @@ def default_config() -> Config:
 
 def _site(site: _Reader) -> SiteConfig:
     site.reject_unknown(_SITE_KEYS)
-    url = with_slash(site.required_string("url", DEFAULT_URL).strip())
-    try:
-        parts = urlsplit(url)
-        valid = is_absolute_http(url) and not parts.query and not parts.fragment
-    except ValueError:
-        valid = False
-    if not valid:
-        raise site.fail("url", f"expected an absolute http(s) address without ? or #, got {url!r}")
+    given = site.required_string("url", DEFAULT_URL)
+    url = with_slash(given.strip())
+    reason = _address_problem(url, base=True)
+    if reason is not None:
+        raise site.fail(
+            "url", f"expected an absolute http(s) address without ? or #, got {given!r}{reason}"
+        )
+    url = _ascii_host(url)
     title = site.required_string("title", DEFAULT_TITLE)
 
     language = site.required_string("language", "en")
@@ -241,37 +382,28 @@ def _site(site: _Reader) -> SiteConfig:
     except UnicodeError:
         host = ""
     authority = site.required_string("tag_authority", host or "localhost")
-    if not (_DNS_NAME.match(authority) or _EMAIL.match(authority)):
+    if not (_is_dns_name(authority) or _is_email(authority)):
         raise site.fail(
             "tag_authority", f"expected a domain name or an e-mail address, got {authority!r}"
         )
 
-    patterns = {}
-    for key, default, names in (
-        ("link_pattern", "{year}/{month}/{slug}/", {"year", "month", "day", "slug"}),
-        ("section_pattern", "sections/{slug}/", {"slug"}),
-        ("topic_pattern", "topics/{slug}/", {"slug"}),
-    ):
-        pattern = site.required_string(key, default)
-        try:
-            pattern.format_map({name: _SAMPLE[name] for name in names})
-        except (KeyError, ValueError, IndexError, AttributeError):
-            allowed = ", ".join(f"{{{name}}}" for name in sorted(names))
-            raise site.fail(
-                key, f"expected a pattern using only {allowed}, got {pattern!r}"
-            ) from None
-        if "{slug}" not in pattern:
-            raise site.fail(key, f"expected a pattern containing {{slug}}, got {pattern!r}")
-        patterns[key] = pattern
+    patterns = {key: _pattern(site, key, default, names, url) for key, default, names in _PATTERNS}
 
     feeds_url = with_slash(
         _address(site, "feeds_url", site.required_string("feeds_url", url + "feeds/"), url)
     )
+    if "?" in feeds_url or "#" in feeds_url:
+        raise site.fail("feeds_url", f"expected an address without ? or #, got {feeds_url!r}")
     author = site.sub_table("author")
     author.reject_unknown(_AUTHOR_KEYS)
+    email = author.string("email")
+    if email is not None and not _is_email(email):
+        raise author.fail(
+            "email", f"expected an e-mail address such as 'editor@example.com', got {email!r}"
+        )
     person = Person(
         name=author.required_string("name", title),
-        email=author.string("email"),
+        email=email,
         uri=_optional_address(author, "uri", url),
     )
     return SiteConfig(
@@ -294,6 +426,139 @@ def _site(site: _Reader) -> SiteConfig:
     )
 
 
+def _pattern(site: _Reader, key: str, default: str, names: tuple[str, ...], url: str) -> str:
+    """A web address pattern: a path under `url` with plain placeholders only.
+
+    Parsed with the same parser `str.format` uses, so that nothing it would
+    evaluate (an attribute, an index, a conversion, a format spec such as
+    ``{year:>9999999999}``) gets past the check.
+    """
+    pattern = site.required_string(key, default)
+    allowed = ", ".join(f"{{{name}}}" for name in sorted(names))
+    try:
+        parsed = list(string.Formatter().parse(pattern))
+    except ValueError:  # a lone { or }
+        raise site.fail(key, f"expected a pattern using only {allowed}, got {pattern!r} "
+                        "(a brace that opens or closes nothing)") from None  # fmt: skip
+    fields = set()
+    for _literal, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if field not in names and re.split(r"[.\[]", field, maxsplit=1)[0] not in names:
+            raise site.fail(key, f"expected a pattern using only {allowed}, got {pattern!r}")
+        if field not in names or spec or conversion is not None:
+            raise site.fail(key, _PLAIN_PLACEHOLDERS.format(pattern=repr(pattern)))
+        fields.add(field)
+    if "slug" not in fields:
+        raise site.fail(key, f"expected a pattern containing {{slug}}, got {pattern!r}")
+    reason = _path_problem(pattern.format_map({name: _SAMPLE[name] for name in names}), url)
+    if reason:
+        raise site.fail(
+            key, f"expected a path under url such as {default!r}, got {pattern!r} ({reason})"
+        )
+    return pattern
+
+
+_PLAIN_PLACEHOLDERS = (
+    "expected plain placeholders such as {{slug}}, with no attribute, index, conversion or "
+    "format, got {pattern}"
+)
+
+
+def _path_problem(path: str, base: str) -> str | None:
+    """Why `path` (a pattern filled in) is not a relative path that stays under `base`."""
+    unsafe = _NOT_IN_ADDRESS.search(path)
+    if unsafe:
+        return f"{unsafe.group()!r} is not allowed in an address"
+    if path.startswith("/"):
+        return "it starts with '/', which leaves url"
+    bare = path.split("?", 1)[0].split("#", 1)[0]
+    if ":" in bare.split("/", 1)[0]:
+        return "a scheme or ':' in its first segment"
+    if any(unquote(segment) == ".." for segment in bare.split("/")):
+        return "a '..' segment, which leaves url"
+    try:
+        inside = absolute(path, base).startswith(base)
+    except ValueError:
+        inside = False
+    return None if inside else "it does not stay under url"
+
+
+def _ascii_host(url: str) -> str:
+    """`url` with its host in ASCII (IDNA), as every address derived from it needs."""
+    parts = urlsplit(url)
+    if parts.netloc.isascii():
+        return url
+    host = (parts.hostname or "").encode("idna").decode("ascii")
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _is_dns_name(name: str) -> bool:
+    """A host name of letters, digits and hyphens: `news.example`, `localhost`."""
+    return 0 < len(name) <= 253 and all(_LABEL.match(label) for label in name.split("."))
+
+
+def _is_email(address: str) -> bool:
+    """An RFC 5322 addr-spec in its common form: a dot-atom, `@`, a DNS domain."""
+    local, at, domain = address.rpartition("@")
+    return (
+        bool(at) and len(address) <= 254 and 0 < len(local) <= 64
+        and _DOT_ATOM.match(local) is not None and _is_dns_name(domain)
+    )  # fmt: skip
+
+
+def _is_host(host: str) -> bool:
+    if ":" in host:  # urlsplit has removed the brackets of an IPv6 address
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    try:  # a host may be given in Unicode, or percent-encoded as absolute() leaves it
+        name = unquote(host, errors="strict").encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    if name.rpartition(".")[2].isdigit():  # a dotted IPv4 address, or nothing valid
+        try:
+            ipaddress.IPv4Address(name)
+        except ValueError:
+            return False
+        return True
+    return _is_dns_name(name)
+
+
+def _address_problem(address: str, base: bool = False) -> str | None:
+    """Why `address` cannot be a feed's absolute http(s) address, as "` (reason)`", or None.
+
+    `base`: it is the base of other addresses, so a query or fragment is refused too.
+    """
+    unsafe = _NOT_IN_ADDRESS.search(address)
+    if unsafe:
+        return f" ({unsafe.group()!r} is not allowed in an address)"
+    try:
+        parts = urlsplit(address)
+        host = parts.hostname
+    except ValueError:
+        return " (it cannot be parsed)"
+    try:
+        port = parts.port
+    except ValueError:
+        return " (its port is not a number from 1 to 65535)"
+    reason = None
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        reason = ""
+    elif parts.username is not None or parts.password is not None:
+        reason = " (a user name or password is not allowed: it would appear in every link)"
+    elif port == 0:
+        reason = " (its port is not a number from 1 to 65535)"
+    elif not host or not _is_host(host):
+        reason = f" ({host or ''!r} is not a host name)"
+    elif base and (parts.query or parts.fragment or "?" in address or "#" in address):
+        reason = ""
+    return reason
+
+
 def _optional_name(reader: _Reader, key: str) -> str | None:
     value = reader.string(key)
     if value is not None and not value.strip():
@@ -307,13 +572,28 @@ def _optional_address(reader: _Reader, key: str, base: str) -> str | None:
 
 
 def _address(reader: _Reader, key: str, value: str, base: str) -> str:
-    try:
-        address = absolute(value, base)
-        if is_absolute_http(address):
+    """`value` resolved against `base`: an http(s) address, checked as :func:`_address_problem`."""
+    unsafe = _NOT_IN_ADDRESS.search(value.strip())
+    if unsafe:
+        reason: str | None = f" ({unsafe.group()!r} is not allowed in an address)"
+    else:
+        try:
+            address = absolute(value, base)
+        except ValueError:
+            address = value
+        reason = _address_problem(address)
+        if reason is None:
             return address
-    except ValueError:
-        pass
-    raise reader.fail(key, f"expected an http(s) address or one relative to url, got {value!r}")
+    raise reader.fail(
+        key, f"expected an http(s) address or one relative to url, got {value!r}{reason}"
+    )
+
+
+def _absolute_address(reader: _Reader, key: str, value: str) -> str:
+    reason = _address_problem(value)
+    if reason is not None:
+        raise reader.fail(key, f"expected an absolute http(s) address, got {value!r}{reason}")
+    return value
 
 
 def _feeds(feeds: _Reader) -> FeedsConfig:
@@ -380,8 +660,7 @@ def _websub(websub: _Reader, base: str) -> WebSubConfig:
     websub.reject_unknown(_WEBSUB_KEYS)
     hubs = websub.strings("hubs")
     for hub in hubs:
-        if not is_absolute_http(hub):
-            raise websub.fail("hubs", f"expected absolute http(s) addresses, got {hub!r}")
+        _absolute_address(websub, "hubs", hub)
     return WebSubConfig(hubs=hubs)
 
 
@@ -395,15 +674,16 @@ def _publish(publish: _Reader) -> PublishConfig:
     url = publish.string("url")
     if url is not None:
         parts = urlsplit(url)
-        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        if (
+            parts.scheme != "s3" or not parts.netloc or "@" in parts.netloc or parts.query
+            or parts.fragment or _NOT_IN_ADDRESS.search(url)
+        ):  # fmt: skip
             raise publish.fail(
                 "url", f"expected an address such as 's3://bucket/prefix/', got {url!r}"
             )
     endpoint = publish.string("endpoint_url")
-    if endpoint is not None and not is_absolute_http(endpoint):
-        raise publish.fail(
-            "endpoint_url", f"expected an absolute http(s) address, got {endpoint!r}"
-        )
+    if endpoint is not None:
+        _absolute_address(publish, "endpoint_url", endpoint)
     return PublishConfig(
         url=url,
         endpoint_url=endpoint,

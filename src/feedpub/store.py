@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import layout
-from .errors import LockedError, UsageError
+from .errors import LockedError, OutputError, UsageError
 from .formats import is_ours as format_is_ours
 from .state import (
     CACHE_FILE,
@@ -68,7 +68,18 @@ class Written:
 
 
 def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o644) -> None:
-    """Replace `path` with `data` (bytes, or chunks of them) so no reader sees a partial file."""
+    """Replace `path` with `data` (bytes, or chunks of them) so no reader sees a partial file.
+
+    A failure (a full disk, a folder that cannot be written) is an :class:`OutputError`
+    naming the file: the old file is still whole, and the next build writes it again.
+    """
+    try:
+        _replace(path, data, mode)
+    except OSError as error:
+        raise OutputError(str(path), error) from None
+
+
+def _replace(path: Path, data: bytes | Iterable[bytes], mode: int) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:
@@ -231,8 +242,11 @@ class LocalStore:
         removed = [name for name in self.stale(previous, names) if self._real_folders(name)]
         for name in removed:
             path = self.root / name
-            if not path.is_symlink():
-                path.unlink(missing_ok=True)
+            try:
+                if not path.is_symlink():
+                    path.unlink(missing_ok=True)
+            except OSError as error:
+                raise OutputError(str(path), error) from None
             self._remove_empty_parents(path)
         return Written(tuple(written), tuple(unchanged), tuple(removed), tuple(refused))
 
@@ -245,9 +259,12 @@ class LocalStore:
             try:
                 info = os.lstat(folder)
             except FileNotFoundError:
-                with contextlib.suppress(FileExistsError):
-                    folder.mkdir()
-                info = os.lstat(folder)
+                try:
+                    with contextlib.suppress(FileExistsError):
+                        folder.mkdir()
+                    info = os.lstat(folder)
+                except OSError as error:
+                    raise OutputError(str(folder), error) from None
             if not stat_module.S_ISDIR(info.st_mode):
                 return False
         return True
