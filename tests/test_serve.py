@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -56,7 +57,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     feeds = root / "feeds"
     (feeds / "index.html").write_text("<!doctype html><title>Feeds</title>\n", encoding="utf-8")
     (feeds / "index.opml").write_text('<opml version="2.0"/>\n', encoding="utf-8")
-    (feeds / "all.json").write_text('{"version": "https://jsonfeed.org/version/1.1"}\n')
     (feeds / "notes.txt").write_text("plain text\n", encoding="utf-8")
     (feeds / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     (feeds / "sections" / "index.html").write_text("<p>sections</p>\n", encoding="utf-8")
@@ -184,6 +184,13 @@ def test_websub_links_name_each_hub_and_the_feeds_own_self(server: Server, site:
         f'<{own_self}>; rel="self"',
     ]
     assert get(server, "/index.html")[1]["Link"] is None
+
+
+def test_the_json_feeds_self_link_is_its_feed_url(server: Server, site: Path) -> None:
+    """JSON Feed names itself in `feed_url`: the Link rel=self header says the same."""
+    feed = json.loads((site / "feeds" / "all.json").read_bytes())
+    _, headers, _ = get(server, "/all.json")
+    assert f'<{feed["feed_url"]}>; rel="self"' in headers.get_all("Link")
 
 
 def test_no_link_headers_without_hubs(site: Path) -> None:
