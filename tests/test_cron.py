@@ -336,7 +336,7 @@ def test_a_full_disk_is_exit_5_naming_the_file_and_the_next_run_converges(
     assert str(site / "feeds") in result.output
     for path in feed_files(site / "feeds"):
         read_feed(path)  # each document is whole
-    assert not [p for p in (site / "feeds").rglob("*.tmp")]
+    assert not list((site / "feeds").rglob("*.tmp"))
     monkeypatch.setattr(store.os, "replace", real)
     again = build_site(site / "articles", site / "feeds")
     assert again.exit_code == 0, again.output

@@ -309,6 +309,103 @@ def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     sys.exit(code)
 
 
+# -- feedpub serve ------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True,
+    help="Address to listen on (0.0.0.0 or :: for every interface).",
+)  # fmt: skip
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)  # fmt: skip
+@_out_option
+@_config_option
+@click.option(
+    "--watch", is_flag=True,
+    help="Build once, then again whenever an article or the configuration changes "
+    "(needs feedpub[serve]).",
+)  # fmt: skip
+@_articles_option
+@click.option("-q", "--quiet", is_flag=True, help="Log no requests, only errors and rebuilds.")
+def serve(
+    host: str,
+    port: int,
+    out: Path,
+    config_path: Path | None,
+    watch: bool,
+    articles: Path,
+    quiet: bool,
+) -> None:
+    """Serve the output folder as a static web server would, for preview and small sites."""
+    import signal
+
+    from .delivery.serve import Server, Settings, Watcher
+    from .errors import FeedpubError
+
+    config = _config(config_path)
+    watcher = None
+    if watch:
+        if not articles.is_dir():
+            _fail(f"{articles}: the articles folder does not exist")
+
+        def rebuild() -> None:
+            rebuilt = _serve_rebuild(articles, out, config_path)
+            if rebuilt is not None:
+                server.settings = Settings.of(rebuilt)
+
+        try:
+            watcher = Watcher(articles, config_path or Path(DEFAULT_CONFIG), rebuild)
+        except FeedpubError as error:
+            _fail(str(error))
+        config = _serve_rebuild(articles, out, config_path) or config
+    if not out.is_dir():
+        _fail(f"{out}: the output folder does not exist; run feedpub build first, or use --watch")
+    try:
+        server = Server((host, port), out, Settings.of(config), log=not quiet)
+    except OSError as error:
+        _fail(f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+    def stop(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    if watcher is not None:
+        watcher.start()
+    click.echo(f"Serving {out} at {server.url}", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("feedpub: stopped", err=True)
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        server.server_close()
+
+
+def _serve_rebuild(articles: Path, out: Path, config_path: Path | None) -> Config | None:
+    """What `feedpub build` does with its default options; a failure is printed, not raised.
+
+    Returns the configuration the build used, or None when it could not run.
+    """
+    from .build import Mode, Options, default_jobs
+    from .build import build as run
+
+    try:
+        config = _config(config_path)
+        options = Options(mode=Mode.WRITE, jobs=default_jobs())
+        report = _run(
+            lambda: run(articles, out, config, _now(None, config), options), f"rebuilding {out}"
+        )
+    except SystemExit:  # _config and _run printed the problem: keep serving what is there
+        return None
+    _print_problems(report, quiet=False)
+    click.echo(_summary(report, check_only=False), err=True)
+    return config
+
+
 def _config(path: Path | None) -> Config:
     """The configuration: `path`, else feedpub.toml when anything is there, else the defaults."""
     from .config import read_config

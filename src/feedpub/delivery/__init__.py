@@ -1,0 +1,1 @@
+"""Delivering the feeds a build wrote: serving, WebSub pings, object storage."""
