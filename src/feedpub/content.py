@@ -235,6 +235,7 @@ class _Report:
     body: str
     first_line: int
     _found: dict[str, tuple[str, int | None, int]] = field(default_factory=dict)
+    _missing: set[str] = field(default_factory=set)
 
     def add(self, message: str, line: int | None, kind: str | None = None, count: int = 1) -> None:
         """Record a warning (`line` counted from the body's first line, 0 for none)."""
@@ -247,8 +248,9 @@ class _Report:
 
     def line_of(self, needle: str, start: int = 0) -> tuple[int, int]:
         """The body line of the first `needle` (any case) at or after `start`, and where."""
-        at = self._lowered.find(needle, start)
+        at = -1 if needle in self._missing else self._lowered.find(needle, start)
         if at < 0:
+            self._missing.add(needle)
             return 0, start
         return self.body.count("\n", 0, at) + 1, at + len(needle)
 
@@ -466,6 +468,7 @@ class _Preparer:
         self.no_links = 0  # how many open elements forbid links inside them
         self.cursor: dict[str, int] = {}  # where in the body the next embed of each kind is
         self._lowered: str | None = None
+        self.missing: set[str] = set()  # what was looked for after some point and not found
 
     def run(self) -> None:
         fragment = self.fragment
@@ -509,11 +512,13 @@ class _Preparer:
         fragment = self.fragment
         if fragment.startswith(("<!-->", "<!--->"), at):
             return fragment.index(">", at) + 1
-        ends = [
-            end + len(closer)
-            for closer in ("-->", "--!>")
-            if (end := fragment.find(closer, at + 4)) >= 0
-        ]
+        ends = []
+        for closer in ("-->", "--!>"):
+            end = -1 if closer in self.missing else fragment.find(closer, at + 4)
+            if end < 0:
+                self.missing.add(closer)  # then none is later either: never looked for again
+            else:
+                ends.append(end + len(closer))
         return min(ends) if ends else len(self.fragment)
 
     def start_tag(self, tag: _Tag) -> int:
@@ -535,8 +540,10 @@ class _Preparer:
         start tag, so that one left open never swallows the rest."""
         if self._lowered is None:
             self._lowered = self.fragment.lower()
-        end = self._lowered.find("</" + tag.name, tag.end)
+        closer = "</" + tag.name
+        end = -1 if closer in self.missing else self._lowered.find(closer, tag.end)
         if end < 0:
+            self.missing.add(closer)
             return tag.end
         if tag.name in _EMBEDS:  # the <embed> or <source> inside an <object>, say
             _embeds_within(self.fragment, tag.end, end, self.embed)
