@@ -157,6 +157,7 @@ def render_article(
     text = article.body if body is None else body
     report = _Report(article.path, text, first_line)
     text = _mark_templates(text, options, report)
+    text = _defuse_raw_blocks(text, options)
     rendered = markdown_to_html(text, options)
     base = article.url
     prefix = footnote_prefix(article.id)
@@ -338,6 +339,43 @@ def _mark_templates(text: str, options: MarkdownConfig, report: _Report) -> str:
     return b"".join(parts).decode()
 
 
+# CommonMark's HTML blocks that end only at their end tag: one never closed would take
+# the rest of the body as raw HTML (then text, once GFM's tag filter has shown it).
+_RAW_BLOCK_START = re.compile(r"^ {0,3}<(script|style|textarea|pre)(?=[\s>]|$)", re.I | re.M)
+
+
+def _defuse_raw_blocks(text: str, options: MarkdownConfig) -> str:
+    """`text` with the `<` of each such block start that is never closed, outside code,
+    written `&lt;`, so that the block is a paragraph and the Markdown after it renders."""
+    if "<" not in text:
+        return text
+    lowered = text.lower()
+    unclosed = []
+    missing: set[str] = set()
+    for found in _RAW_BLOCK_START.finditer(text):
+        closer = "</" + found.group(1).lower()
+        if closer in missing or lowered.find(closer, found.end()) < 0:
+            missing.add(closer)
+            unclosed.append(found.end(1) - len(found.group(1)) - 1)
+    if not unclosed:
+        return text
+    data = text.encode()
+    code = _code_ranges(text, options)
+    starts = [start for start, _ in code]
+    parts = []
+    last = offset = previous = 0
+    for at in unclosed:
+        offset += len(text[previous:at].encode())
+        previous = at
+        index = bisect.bisect_right(starts, offset) - 1
+        if index >= 0 and code[index][1] > offset:
+            continue
+        parts += [data[last:offset], b"&lt;"]
+        last = offset + 1
+    parts.append(data[last:])
+    return b"".join(parts).decode()
+
+
 def _code_ranges(text: str, options: MarkdownConfig) -> list[tuple[int, int]]:
     """The byte ranges of the code spans and code blocks of `text`, in order."""
     ranges = []
@@ -502,7 +540,7 @@ class _Preparer:
                 self.embed(tag)
             return tag.end
         if tag.closing:
-            if tag.name in _TAGS:
+            if tag.name in _TAGS and self.open_count.get(tag.name):  # else the parser ignores it
                 self.pop(tag.name)
                 self.out.append(f"</{tag.name}>")
             return tag.end
@@ -583,6 +621,8 @@ class _Preparer:
         report = self.report
         line, self.cursor[tag.name] = report.line_of("<" + tag.name, self.cursor.get(tag.name, 0))
         value = tag.attributes.get(_EMBEDS[tag.name], "").strip()
+        if not value and tag.name in {"video", "audio"}:
+            return  # its <source>s say what it plays
         link = _link_to(value, self.base) if value else None
         if link is None:
             report.add(f"removed an embedded {tag.name} that links to nothing usable", line)
