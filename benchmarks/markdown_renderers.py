@@ -19,6 +19,32 @@ inline image, a heading, raw inline HTML such as ``<em>`` and a raw HTML
 
 Renderers that cannot be imported are skipped with a note.
 
+GFM conformance (``--gfm-spec GIT_DIR``)
+----------------------------------------
+With the git directory of a github/cmark-gfm checkout (the spec is CC-BY-SA
+4.0 and is read from there at run time, never committed here; the search
+tool's ``fetch github:github/cmark-gfm`` brings one), every example of
+``test/spec.txt`` marked with an extension (``table``, ``strikethrough``,
+``autolink``, ``tagfilter``, and the task-list examples marked ``disabled``)
+and every example of ``test/extensions.txt`` (by section: tables,
+strikethroughs, autolinks, the tag filter, footnotes, interop, task lists) is
+rendered with each renderer's GFM options, and the output is compared with
+the expected HTML once both are canonicalised (whitespace, character
+references, attribute order; ``<input ... />`` read as ``<input ...>``). The
+GFM variants measured:
+
+* cmarkgfm, ``github_flavored_markdown_to_html`` with unsafe and footnotes;
+* pyromark with tables, strikethrough, task lists and footnotes (what
+  pulldown-cmark has);
+* pyromark, then feedpub's autolinks (linkify-it-py on text outside code and
+  links) and GFM's tag filter: what feedpub renders before its sanitiser;
+* markdown-it-py ``gfm-like`` with linkify, and the footnote and task-list
+  plugins of mdit-py-plugins.
+
+The GFM variants are also timed on the article above.
+
+    python benchmarks/markdown_renderers.py --gfm-spec /path/to/cmark-gfm/.git
+
 For each renderer the script reports:
 
 1. the median (and the fastest) wall-clock time of one render, in
@@ -497,6 +523,184 @@ def report(
             print(f"      {line}")
 
 
+# --------------------------------------------------------------------------
+# GFM conformance
+# --------------------------------------------------------------------------
+
+_FENCE = "`" * 32
+_SPEC_KINDS = {"table": "table", "strikethrough": "strikethrough", "autolink": "autolink",
+               "tagfilter": "tagfilter", "disabled": "tasklist"}  # fmt: skip
+_SECTION_KINDS = {"Tables": "table", "Strikethroughs": "strikethrough", "Autolinks": "autolink",
+                  "HTML tag filter": "tagfilter", "Footnotes": "footnotes", "Interop": "interop",
+                  "Task lists": "tasklist"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Example:
+    """One spec example: which extension it shows, its Markdown, the HTML expected."""
+
+    kind: str
+    markdown: str
+    html: str
+
+
+def spec_examples(text: str, *, from_sections: bool) -> list[Example]:
+    """The examples of a cmark-gfm spec file (``→`` stands for a tab)."""
+    examples: list[Example] = []
+    section = ""
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("## "):
+            section = line[3:].strip()
+        if not line.startswith(_FENCE + " example"):
+            index += 1
+            continue
+        tags = line[len(_FENCE) + len(" example") :].split()
+        markdown: list[str] = []
+        expected: list[str] = []
+        index += 1
+        while lines[index] != ".":
+            markdown.append(lines[index])
+            index += 1
+        index += 1
+        while not lines[index].startswith(_FENCE):
+            expected.append(lines[index])
+            index += 1
+        index += 1
+        if from_sections:
+            kind = _SECTION_KINDS.get(section)
+        else:
+            kind = next((_SPEC_KINDS[tag] for tag in tags if tag in _SPEC_KINDS), None)
+        if kind is None:
+            continue
+        source = "\n".join(markdown).replace("→", "\t") + "\n"
+        examples.append(Example(kind, source, "\n".join(expected).replace("→", "\t") + "\n"))
+    return examples
+
+
+def load_gfm_examples(git_dir: str) -> list[Example]:
+    """The extension examples of cmark-gfm's spec.txt and extensions.txt, read from git."""
+    import subprocess
+
+    def show(path: str) -> str:
+        return subprocess.run(
+            ["git", f"--git-dir={git_dir}", "show", f"HEAD:{path}"],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+
+    return [
+        *spec_examples(show("test/spec.txt"), from_sections=False),
+        *spec_examples(show("test/extensions.txt"), from_sections=True),
+    ]
+
+
+def load_gfm_renderers() -> tuple[list[Renderer], list[str]]:
+    """The GFM variants that can be imported."""
+    renderers: list[Renderer] = []
+    notes: list[str] = []
+    try:
+        cmarkgfm = importlib.import_module("cmarkgfm")
+    except ImportError as exc:
+        notes.append(f"cmarkgfm skipped: {exc}")
+    else:
+        options = cmarkgfm.cmark.Options
+        flags = options.CMARK_OPT_UNSAFE | options.CMARK_OPT_FOOTNOTES
+        renderers.append(Renderer(
+            "cmarkgfm GFM", "github_flavored_markdown_to_html(text, UNSAFE | FOOTNOTES)",
+            lambda text: cmarkgfm.github_flavored_markdown_to_html(text, options=flags),
+        ))  # fmt: skip
+    try:
+        pyromark = importlib.import_module("pyromark")
+    except ImportError as exc:
+        notes.append(f"pyromark skipped: {exc}")
+    else:
+        names = ("ENABLE_TABLES", "ENABLE_STRIKETHROUGH", "ENABLE_TASKLISTS", "ENABLE_FOOTNOTES")
+        gfm = pyromark.Options(0)
+        for name in names:
+            gfm |= getattr(pyromark.Options, name)
+        parser = pyromark.Markdown(options=gfm)
+        renderers.append(Renderer(
+            "pyromark GFM options", "Markdown(options=TABLES|STRIKETHROUGH|TASKLISTS|FOOTNOTES)",
+            parser.html,
+        ))  # fmt: skip
+        try:
+            content = importlib.import_module("feedpub.content")
+        except ImportError as exc:
+            notes.append(f"feedpub's autolinks skipped: {exc}")
+        else:
+            renderers.append(Renderer(
+                "pyromark + feedpub autolinks and tag filter",
+                "parser.html(text), then linkify-it-py on text outside code and links",
+                lambda text: _feedpub_pass(content, parser.html(text)),
+            ))  # fmt: skip
+    try:
+        markdown_it = importlib.import_module("markdown_it")
+        footnote = importlib.import_module("mdit_py_plugins.footnote")
+        tasklists = importlib.import_module("mdit_py_plugins.tasklists")
+        importlib.import_module("linkify_it")
+    except ImportError as exc:
+        notes.append(f"markdown-it-py GFM skipped: {exc}")
+    else:
+        md = markdown_it.MarkdownIt("gfm-like", {"linkify": True})
+        md.use(footnote.footnote_plugin).use(tasklists.tasklists_plugin)
+        renderers.append(Renderer(
+            "markdown-it-py gfm-like", 'MarkdownIt("gfm-like", linkify) + footnote, tasklists',
+            md.render,
+        ))  # fmt: skip
+    return renderers, notes
+
+
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+_FILTERED = re.compile(
+    r"<(?=/?(?:title|textarea|style|xmp|iframe|noembed|noframes|script|plaintext)[\s/>])", re.I
+)
+
+
+def _feedpub_pass(content: object, rendered: str) -> str:
+    """feedpub's autolinks (its own function) and GFM's tag filter, on raw renderer output."""
+    linkify = getattr(content, "_linkify")  # noqa: B009
+    out = []
+    inside = 0
+    for piece in _TAG_OR_TEXT.split(_FILTERED.sub("&lt;", rendered)):
+        if piece.startswith("<"):
+            name = re.match(r"</?([a-zA-Z0-9]+)", piece)
+            if name and name.group(1).lower() in {"a", "code", "pre"}:
+                inside += -1 if piece.startswith("</") else 1
+            out.append(piece)
+        else:
+            out.append(linkify(piece) if piece and inside <= 0 else piece)
+    return "".join(out)
+
+
+def _gfm_canonical(markup: str) -> str:
+    return canonicalise(re.sub(r"\s*/>", ">", markup))
+
+
+def gfm_report(renderers: Sequence[Renderer], examples: Sequence[Example], article: str,
+               *, repeat: int, min_time: float) -> None:  # fmt: skip
+    """Print, for each GFM variant, the examples it passes by extension, and its speed."""
+    kinds = sorted({example.kind for example in examples})
+    counts = {kind: sum(example.kind == kind for example in examples) for kind in kinds}
+    rows = []
+    for renderer in renderers:
+        passed = dict.fromkeys(kinds, 0)
+        for example in examples:
+            try:
+                output = renderer.render(example.markdown)
+            except Exception:
+                continue
+            if _gfm_canonical(output) == _gfm_canonical(example.html):
+                passed[example.kind] += 1
+        timing = time_renderer(renderer.render, article, repeat=repeat, min_time=min_time)
+        total = sum(passed.values())
+        rows.append([renderer.name, *(f"{passed[k]}/{counts[k]}" for k in kinds),
+                     f"{total}/{len(examples)}", f"{timing.median_ms:.3f}"])  # fmt: skip
+    print(f"\nGFM conformance: {len(examples)} extension examples of cmark-gfm's spec")
+    print(_table(["renderer", *kinds, "all", "article median ms"], rows))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and print the report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -509,6 +713,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="minimum seconds per timed run; sets the loop count (0.02)",
     )
     parser.add_argument("--show-article", action="store_true", help="print the Markdown and exit")
+    parser.add_argument("--gfm-spec", metavar="GIT_DIR", help="cmark-gfm's git directory")
     args = parser.parse_args(argv)
 
     article = build_article(args.words)
@@ -517,6 +722,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     renderers, notes = load_renderers()
     report(renderers, notes, article, repeat=args.repeat, min_time=args.min_time)
+    if args.gfm_spec:
+        gfm, gfm_notes = load_gfm_renderers()
+        for note in gfm_notes:
+            print(f"  note: {note}")
+        examples = load_gfm_examples(args.gfm_spec)
+        gfm_report(gfm, examples, article, repeat=args.repeat, min_time=args.min_time)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,10 @@ def is_absolute_http(address: str) -> bool:
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
 
 
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_~/-]*\Z")
+# A relative path with no dot segment and no empty segment (urljoin drops `//` from one).
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_~-](?:/?[A-Za-z0-9_~-])*/?\Z")
+# A base that urljoin keeps as it is: no query, fragment, dot or empty segment.
+_PLAIN_BASE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?/(?:[A-Za-z0-9_~-]+/)*\Z")
 _PLAIN_ROOTED = re.compile(r"/[A-Za-z0-9_~-][A-Za-z0-9_~/.-]*\Z")
 _HOST_START = re.compile(r"[A-Za-z0-9]")
 _PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9_~/.%+-]*)?\Z")
@@ -38,6 +41,11 @@ def _origin(base: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+@functools.lru_cache(maxsize=64)
+def _plain_base(base: str) -> bool:
+    return _PLAIN_BASE.match(base) is not None and "/." not in base
+
+
 def absolute(address: str, base: str) -> str:
     """`address` resolved against `base` and quoted, as every address in a feed is.
 
@@ -46,7 +54,7 @@ def absolute(address: str, base: str) -> str:
     address = address.strip()
     if _PLAIN_ABSOLUTE.match(address) and "/." not in address:  # absolute, nothing to quote
         return address
-    if base.endswith("/") and _PLAIN_PATH.match(address):  # a plain relative path: no dots
+    if _PLAIN_PATH.match(address) and _plain_base(base):  # a plain relative path: no dots
         return base + address
     if _PLAIN_ROOTED.match(address) and "/." not in address:  # a plain path from the root
         return _origin(base) + address
