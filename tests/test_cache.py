@@ -233,3 +233,24 @@ def test_parsing_in_several_processes_writes_the_same_bytes(
     assert rerun.output.replace("/two", "/one") == single.output.replace(
         "18 written, 0 unchanged", "0 written, 18 unchanged"
     ).replace("(7 parsed)", "(0 parsed)")
+
+
+def test_rendering_warnings_are_reported_on_every_run_with_their_file_line(tmp_path: Path) -> None:
+    """A warning found while rendering a body (template code) names its line in the file, and a
+    rerun that takes the content from the state reports it again, identically."""
+    articles = tmp_path / "articles"
+    write_article(
+        articles, "templated.md", "title: T\nsection: News\npublished: 2021-03-01",
+        "First line.\n\nSee {{< figure src=\"x.png\" >}} here.\n",
+    )  # fmt: skip
+    first = build_site(articles, tmp_path / "feeds")
+    second = build_site(articles, tmp_path / "feeds")
+    warned = [line for line in first.output.splitlines() if "templated.md:" in line]
+    assert warned
+    assert warned[0].startswith(f"{articles / 'templated.md'}:8: warning:")  # 5 lines of front
+    assert [line for line in second.output.splitlines() if "templated.md:" in line] == warned
+    (articles / "other.md").write_text(
+        "---\ntitle: O\nsection: News\npublished: 2021-03-02\n---\nx"
+    )
+    third = build_site(articles, tmp_path / "feeds")  # the full path, content from the state
+    assert [line for line in third.output.splitlines() if "templated.md:" in line] == warned

@@ -8,6 +8,7 @@ JSON Feed 1.1 schema (tests/jsonfeed-1.1.schema.json, ISC licence beside it).
 from __future__ import annotations
 
 import calendar
+import html
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +60,11 @@ def utc(struct: object) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def shown(summary: str, media_type: str) -> str:
+    """The text a reader shows for a summary: RSS carries the plain text escaped as HTML."""
+    return html.unescape(summary) if media_type == "text/html" else summary
+
+
 def from_feedparser(path: Path) -> tuple[dict[str, object], list[dict[str, object]]]:
     feed = read_feed(path)
     links = {link.rel: link.href for link in feed.feed.links}
@@ -78,7 +84,7 @@ def from_feedparser(path: Path) -> tuple[dict[str, object], list[dict[str, objec
             "published": utc(entry.published_parsed),
             "authors": [author.name for author in entry.authors],
             "tags": [tag.term for tag in entry.tags],
-            "summary": entry.summary,
+            "summary": shown(entry.summary, entry.summary_detail.type),
             "content": text_of(entry.content[0].value) if "content" in entry else None,
             "image": media[0]["url"] if media else None,
         })  # fmt: skip

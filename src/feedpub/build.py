@@ -147,8 +147,10 @@ def _build(
     stale = [page for page in pages if not rules.current(store, page.path, prints[page.path])]
     listed = {entry.source: entry for page in pages for entry in page.entries}
     in_feeds = source.whole(listed)
-    contents, rendering = source.contents(in_feeds, kept={a.source for a in planned.kept})
-    rendered = _render(config, stale, contents, in_feeds)
+    contents = source.contents(in_feeds, kept={a.source for a in planned.kept})
+    rendering = [problem for item in contents.values() for problem in item.problems]
+    rendered = _render(config, stale, {key: item.content for key, item in contents.items()},
+                       in_feeds)  # fmt: skip
     if options.mode is Mode.CHECK:
         changed = sorted(name for name, data in rendered if store.differs(name, data))
         out_of_date = (*changed, *store.stale(previous, prints))
@@ -157,10 +159,9 @@ def _build(
 
     # Store, then save the state the next build starts from.
     written = store.write_documents(rendered, prints, previous)
-    problems = _ordered((*report.problems, *rendering))
     store.write_state(_next_state(
-        rules, previous, planned, problems=problems, prints=prints, refused=written.refused,
-        store=store, in_feeds=in_feeds, rendered=source.rendered(in_feeds, contents),
+        rules, previous, planned, prints=prints, refused=written.refused, store=store,
+        in_feeds=in_feeds, contents=contents,
     ))  # fmt: skip
     if planned.reparsed and rules.cache_worth_rewriting(planned.cache, planned.cacheable):
         store.write_cache(rules.fingerprint, planned.cacheable)
@@ -168,7 +169,8 @@ def _build(
                         "link), so it is left alone and the document that belongs there is not "
                         "written; move it away") for name in written.refused]  # fmt: skip
     return replace(
-        report, problems=_ordered((*problems, *refusals)), written=written.written,
+        report, problems=_ordered((*report.problems, *rendering, *refusals)),
+        written=written.written,
         unchanged=written.unchanged, removed=written.removed, documents=len(prints),
     )  # fmt: skip
 
@@ -225,12 +227,13 @@ def _quick_plan(
 
 
 def _next_state(
-    rules: Rules, previous: State, planned: _Planned, *, problems: tuple[Problem, ...],
-    prints: Mapping[str, str], refused: Sequence[str], store: LocalStore,
-    in_feeds: Mapping[str, Article], rendered: Mapping[str, Rendered],
+    rules: Rules, previous: State, planned: _Planned, *, prints: Mapping[str, str],
+    refused: Sequence[str], store: LocalStore, in_feeds: Mapping[str, Article],
+    contents: Mapping[str, Rendered],
 ) -> State:  # fmt: skip
-    """What the next build starts from. The refusals of this build's write are not among
-    its problems: they are found again by each write, and vanish when the file moves."""
+    """What the next build starts from. Its problems are those of loading and grouping:
+    rendering's are kept with each content, and the refusals of this build's write are
+    found again by each write (and vanish when the file moves)."""
     report = planned.report
     documents = {}
     for name, value in prints.items():
@@ -244,14 +247,14 @@ def _next_state(
         fingerprint=rules.fingerprint, now=rules.now, due=planned.due,
         files=[FileRecord(f.source, f.path, f.stat)
                for f in rules.settled_files(planned.files)],
-        problems=problems,
+        problems=report.problems,
         totals=Totals(report.files, report.articles, report.published, report.feeds),
         documents=documents,
         kept={**carried, **kept, **in_feeds},
         contents={
             **{key: previous.contents[key] for key in carried if key in previous.contents},
             **{key: previous.contents[key] for key in kept},
-            **rendered,
+            **contents,
         },
         groups=[GroupRecord(group.kind.value, group.name, group.slug, group.stem,
                             group.page_url, group.total,
@@ -263,9 +266,10 @@ def _next_state(
 def _unchanged_report(previous: State, options: Options) -> Report:
     """The report of a build that found nothing changed: the last build's, nothing written."""
     totals = previous.totals
+    rendering = (problem for item in previous.contents.values() for problem in item.problems)
     report = Report(
-        problems=previous.problems, files=totals.files, articles=totals.articles,
-        published=totals.published, groups=(), feeds=totals.feeds,
+        problems=_ordered((*previous.problems, *rendering)), files=totals.files,
+        articles=totals.articles, published=totals.published, groups=(), feeds=totals.feeds,
         unchanged=tuple(sorted(previous.documents)), documents=len(previous.documents),
     )  # fmt: skip
     if options.strict and report.errors:

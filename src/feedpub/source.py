@@ -12,10 +12,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from .content import MAX_DEPTH
-from .errors import Problem, Severity
 from .load import File, Loaded, Progress, Scan, load_articles, read_articles, read_bodies, scan
-from .model import Article, Config, Content, Listed
+from .model import Article, Config, ContentMode, Listed
 from .state import Cached, Rendered, State
 
 
@@ -72,25 +70,23 @@ class Source:
 
     def contents(
         self, articles: Mapping[str, Article], kept: Collection[str]
-    ) -> tuple[dict[str, Content], list[Problem]]:
-        """The content of every article: the state's where still valid, else rendered.
+    ) -> dict[str, Rendered]:
+        """The content of every article, with its warnings: the state's where still valid,
+        else rendered.
 
         An article kept for its broken file (its source in `kept`) always has its
         last good content, rendered when it was good: its file's current text is
         never published.
         """
-        from .content import render_content
-
         previous = self.previous.contents
-        contents: dict[str, Content] = {}
-        problems: list[Problem] = []
+        contents: dict[str, Rendered] = {}
         missing: list[Article] = []
         for source, article in articles.items():
             last = previous.get(source)
             if last is not None and (
                 source in kept or (self.trusted and last.digest == article.digest)
             ):
-                contents[source] = last.content
+                contents[source] = last
             else:
                 missing.append(article)
         bodies = read_bodies(self.root, [article for article in missing if not article.body])
@@ -98,19 +94,36 @@ class Source:
             body = article.body or bodies.get(article.source)
             last = previous.get(article.source)
             if body is None and last is not None:  # its file went away since it was loaded
-                contents[article.source] = last.content
+                contents[article.source] = last
                 continue
-            content, flattened = render_content(article, self.config.feeds, body or "")
-            contents[article.source] = content
-            if flattened:
-                problems.append(Problem(
-                    article.path, f"the body nests more than {MAX_DEPTH} levels of HTML; "
-                    "published as plain text", severity=Severity.WARNING,
-                ))  # fmt: skip
-        return contents, problems
+            contents[article.source] = self._render(article, body or "")
+        return contents
 
-    def rendered(
-        self, articles: Mapping[str, Article], contents: Mapping[str, Content]
-    ) -> dict[str, Rendered]:
-        """The content to keep for the next build, by source, with the version it is of."""
-        return {key: Rendered(articles[key].digest, contents[key]) for key in articles}
+    def _render(self, article: Article, body: str) -> Rendered:
+        from .content import render_article
+
+        config = self.config
+        feeds = config.feeds
+        if config.archives.enabled and config.archives.content is ContentMode.FULL:
+            feeds = replace(feeds, content=ContentMode.FULL)  # archive pages carry the body
+        rendered = render_article(article, feeds, body, markdown=config.markdown)
+        problems = rendered.problems
+        if any(problem.line for problem in problems):  # count lines from the file's start
+            offset = self._body_offset(article, body)
+            problems = tuple(
+                replace(problem, line=problem.line + offset) if problem.line else problem
+                for problem in problems
+            )
+        return Rendered(article.digest, rendered.content, problems)
+
+    def _body_offset(self, article: Article, body: str) -> int:
+        """How many lines of its file come before an article's body (its front matter)."""
+        from .content import body_first_line
+        from .errors import ArticleError
+        from .frontmatter import decode
+
+        try:
+            text = decode((self.root / article.source).read_bytes(), article.path)
+        except (OSError, ArticleError):
+            return 0
+        return body_first_line(text, body) - 1 if text.endswith(body) else 0

@@ -138,10 +138,12 @@ class Cached:
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """One article's rendered content, valid for the file version with this digest."""
+    """One article's rendered content, valid for the file version with this digest, with the
+    warnings rendering gave (reported on every build while the article is in a feed)."""
 
     digest: str
     content: Content
+    problems: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +259,8 @@ def encode_state(state: State) -> bytes:
             [(name, item.fingerprint, item.size, item.mtime_ns)
              for name, item in sorted(state.documents.items())],
             [_without_body(state.kept[key]) for key in sorted(state.kept)],
-            [(key, item.digest, item.content.summary, item.content.html)
+            [(key, item.digest, item.content.summary, item.content.html,
+              [problem.record() for problem in item.problems])
              for key, item in sorted(state.contents.items())],
             [tuple(group) for group in state.groups],
         ),
@@ -270,10 +273,13 @@ def _decode_records(records: list[tuple[Any, ...]]) -> dict[str, ArticleRecord]:
     return {record.source: record for record in found}
 
 
-def _decode_contents(contents: list[tuple[str, str, str, str | None]]) -> dict[str, Rendered]:
-    return {
-        key: Rendered(digest, Content(summary, html)) for key, digest, summary, html in contents
-    }
+def _decode_contents(contents: list[tuple[Any, ...]]) -> dict[str, Rendered]:
+    """Rendered contents (from an older state too, whose records have no problems)."""
+    found = {}
+    for key, digest, summary, html, *rest in contents:
+        problems = tuple(Problem.from_record(record) for record in rest[0]) if rest else ()
+        found[key] = Rendered(digest, Content(summary, html), problems)
+    return found
 
 
 OLDER_FORMATS = {9}  # whose last good versions are still read (their records are the same)
