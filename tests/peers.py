@@ -37,6 +37,7 @@ import pytest
 
 ACCESS_KEY = "feedpubtest"
 SECRET_KEY = "feedpub-test-secret-not-real"
+BUCKET = "feedpub-test"  # one bucket (a SeaweedFS collection, with its volumes) for all tests
 
 
 def free_port() -> int:
@@ -267,8 +268,8 @@ def start_seaweedfs(folder: Path) -> Store:
     command = [
         weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={folder / 'data'}",
         "-filer", "-s3", f"-s3.config={folder / 's3.json'}", "-s3.port.iceberg=0",
-        "-s3.port.lance=0", "-master.telemetry=false", "-volume.max=4",
-        "-master.volumeSizeLimitMB=64",
+        "-s3.port.lance=0", "-master.telemetry=false", "-volume.max=16",
+        "-master.volumeSizeLimitMB=16", "-volume.preStopSeconds=0",
         *(f"-{name}={port}" for name, port in ports.items()),
     ]  # fmt: skip
     log = open(folder / "weed.log", "ab")  # noqa: SIM115 - the child keeps it open
@@ -279,8 +280,8 @@ def start_seaweedfs(folder: Path) -> Store:
     client = store.client()
     while True:  # ready when a bucket can be made and written to
         try:
-            client.create_bucket(Bucket="feedpub-ready")
-            client.put_object(Bucket="feedpub-ready", Key="probe", Body=b"ok")
+            client.create_bucket(Bucket=BUCKET)
+            client.put_object(Bucket=BUCKET, Key="probe", Body=b"ok")
             return store
         except Exception:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -290,9 +291,11 @@ def start_seaweedfs(folder: Path) -> Store:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server; one that has not shut down within a second is killed (its data is
+    scratch)."""
     process.terminate()
     try:
-        process.wait(10)
+        process.wait(1)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
