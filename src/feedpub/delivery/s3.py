@@ -362,7 +362,7 @@ class _Calls:
             return _Manifest.decode(data)
         except (ValueError, KeyError, TypeError):
             raise StoreError(
-                f"s3://{self.where.bucket}/{key}: error: the manifest feedpub keeps there cannot "
+                f"s3://{self.where.bucket}/{key}: the manifest feedpub keeps there cannot "
                 "be read; delete it to publish everything again"
             ) from None
 
