@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from peers import ACCESS_KEY, BUCKET, SECRET_KEY, start_seaweedfs, stop  # noqa: E402
+from peers import ACCESS_KEY, BUCKET, SECRET_KEY, start_seaweedfs, stop
 
-from feedpub.config import default_config  # noqa: E402
-from feedpub.delivery.s3 import publish  # noqa: E402
-from feedpub.model import PublishConfig  # noqa: E402
+from feedpub.config import default_config
+from feedpub.delivery.s3 import publish
+from feedpub.model import PublishConfig
 
 
 def make_folder(out: Path, documents: int) -> list[Path]:
