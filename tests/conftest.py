@@ -12,6 +12,8 @@ from lxml import etree
 
 from feedpub.cli import main
 
+pytest_plugins = ["peers"]  # the delivery tests' real peers: a WebSub hub, SeaweedFS
+
 TESTS = Path(__file__).resolve().parent
 PROJECT = TESTS.parent
 FIXTURE_SITE = TESTS / "fixtures" / "site"

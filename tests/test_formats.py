@@ -42,7 +42,7 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("formats")
     config = folder / "feedpub.toml"
     config.write_text(CONFIG_TEXT)
-    result = build_site(FIXTURE_SITE / "articles", folder / "feeds", config)
+    result = build_site(FIXTURE_SITE / "articles", folder / "feeds", config, "--no-ping")
     assert result.exit_code == 0, result.output
     return folder / "feeds"
 

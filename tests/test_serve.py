@@ -52,7 +52,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("serve-site")
     write_article(root / "articles", "first.md", ARTICLE.format(title="First"))
     (root / "feedpub.toml").write_text(CONFIG, encoding="utf-8")
-    result = build_site(root / "articles", root / "feeds", root / "feedpub.toml")
+    result = build_site(root / "articles", root / "feeds", root / "feedpub.toml", "--no-ping")
     assert result.exit_code == 0, result.output
     feeds = root / "feeds"
     (feeds / "index.html").write_text("<!doctype html><title>Feeds</title>\n", encoding="utf-8")

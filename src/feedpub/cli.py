@@ -111,6 +111,11 @@ def main() -> None:
     "--no-cache", is_flag=True,
     help="Read and parse every article and render every document, trusting nothing cached.",
 )  # fmt: skip
+@click.option(
+    "--publish", "publishing", is_flag=True,
+    help="Then upload what changed to the [publish] bucket (hubs are pinged after the upload).",
+)  # fmt: skip
+@click.option("--no-ping", is_flag=True, help="Tell no WebSub hub (what is pending stays).")
 @_quiet_option
 @click.option(
     "-v", "--verbose", is_flag=True,
@@ -126,18 +131,22 @@ def build(
     wait: float,
     jobs: int,
     no_cache: bool,
+    publishing: bool,
+    no_ping: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Load the articles, group them and write every feed that changed."""
     from .build import Mode, Options, default_jobs
     from .build import build as run
+    from .delivery import command as delivery
 
     config = _config(config_path)
     _articles_folder(articles)
     if out.exists() and not out.is_dir():
         _fail(f"{out}: the output folder is not a folder; expected a folder (or nothing) there")
     cores = default_jobs()
+    _delivering(lambda: delivery.check(config, publishing=publishing, source=_source(config_path)))
     options = Options(
         mode=Mode.CHECK if check_only else Mode.WRITE, strict=strict, wait=wait,
         use_cache=not no_cache, jobs=min(jobs, cores) if jobs else cores,
@@ -158,8 +167,15 @@ def build(
             click.echo(f"{out / name}: out of date", err=True)
     if not quiet:
         click.echo(_summary(report, check_only), err=True)
+    delivered = 0
+    if not check_only and not report.held_back:
+        delivered = _delivering(lambda: delivery.deliver(
+            out, config, report.written, publishing=publishing, ping=not no_ping, wait=wait,
+            quiet=quiet, verbose=verbose, source=_source(config_path),
+        ))  # fmt: skip
     if report.errors or report.out_of_date:
         sys.exit(EXIT_PROBLEMS)
+    sys.exit(delivered)
 
 
 @main.command()
@@ -554,3 +570,48 @@ def _summary(report: Report, check_only: bool) -> str:
     tail = f"{_count(len(report.errors), 'error')}, {_count(len(report.warnings), 'warning')}"
     files = f"{_count(report.files, 'file')} ({report.parsed} parsed), {report.skipped} skipped"
     return f"feedpub: {head}: {action}; {files}; {tail}"
+
+
+@main.command()
+@_out_option
+@_config_option
+@click.option("--no-ping", is_flag=True, help="Tell no WebSub hub (what is pending stays).")
+@click.option(
+    "--wait", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+    help=f"How long to wait for a build writing to the folder (exit {EXIT_LOCKED}).",
+)  # fmt: skip
+@_quiet_option
+@click.option("-v", "--verbose", is_flag=True, help="Also list every object uploaded or deleted.")
+def publish(
+    out: Path, config_path: Path | None, no_ping: bool, wait: float, quiet: bool, verbose: bool
+) -> None:
+    """Upload the output folder's changed documents to the [publish] bucket, then ping hubs."""
+    from .delivery import command as delivery
+
+    config = _config(config_path)
+    source = _source(config_path)
+    _delivering(lambda: delivery.check(config, publishing=True, source=source))
+    if not out.is_dir():
+        _fail(f"{out}: the output folder does not exist; run feedpub build first")
+    sys.exit(_delivering(lambda: delivery.deliver(
+        out, config, (), publishing=True, ping=not no_ping, wait=wait, quiet=quiet,
+        verbose=verbose, source=source,
+    )))  # fmt: skip
+
+
+def _source(path: Path | None) -> str:
+    """The configuration file as messages name it."""
+    return str(path) if path is not None else DEFAULT_CONFIG
+
+
+def _delivering(action: Callable[[], T]) -> T:
+    """Run a delivery step; an unusable configuration or a held lock ends the command."""
+    from .errors import FeedpubError, LockedError
+
+    try:
+        return action()
+    except LockedError as error:
+        click.echo(f"feedpub: {error}", err=True)
+        sys.exit(EXIT_LOCKED)
+    except FeedpubError as error:
+        _fail(str(error))

@@ -1,1 +1,1 @@
-"""Delivering the feeds a build wrote: serving, WebSub pings, object storage."""
+"""Delivering the feeds a build wrote: a local server, WebSub hubs, object storage."""
