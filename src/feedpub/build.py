@@ -145,12 +145,18 @@ def _build(
     pages = layout.documents(config, report.groups)
     prints = rules.fingerprints(pages)
     stale = [page for page in pages if not rules.current(store, page.path, prints[page.path])]
-    listed = {entry.source: entry for page in pages for entry in page.entries}
-    in_feeds = source.whole(listed)
-    contents = source.contents(in_feeds, kept={a.source for a in planned.kept})
+    # Whole articles: every feed's entries (the last good versions the state keeps), and
+    # the entries of the archive pages to render (the rest of the archive is not read).
+    in_feeds = source.whole({e.source: e for page in pages if not page.archive
+                             for e in page.entries})  # fmt: skip
+    archived = source.whole({e.source: e for page in stale if page.archive
+                             for e in page.entries if e.source not in in_feeds})  # fmt: skip
+    kept = {a.source for a in planned.kept}
+    contents = source.contents(in_feeds, kept)
     rendering = [problem for item in contents.values() for problem in item.problems]
-    rendered = _render(config, stale, {key: item.content for key, item in contents.items()},
-                       in_feeds)  # fmt: skip
+    shown = {key: item.content for key, item in contents.items()}
+    shown.update((key, item.content) for key, item in source.contents(archived, kept).items())
+    rendered = _render(config, stale, shown, {**in_feeds, **archived})
     if options.mode is Mode.CHECK:
         changed = sorted(name for name, data in rendered if store.differs(name, data))
         out_of_date = (*changed, *store.stale(previous, prints))

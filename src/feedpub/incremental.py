@@ -88,6 +88,8 @@ class Rules:
         previous = self.previous
         if not self.trusted or not previous.groups or not self._clock_moved_forward():
             return None
+        if any(_archive_page(name) for name in previous.documents):
+            return None  # archive pages are made from every member: group them again
         if len(files) != len(previous.files):
             return None
         changed = []
@@ -198,3 +200,9 @@ class Rules:
 def _same(files: Sequence[tuple[object, ...]], records: Sequence[tuple[object, ...]]) -> bool:
     """The same files with the same stats (tuples all the way down: compared in C)."""
     return files == records
+
+
+def _archive_page(name: str) -> bool:
+    from .layout import ARCHIVE_FOLDER
+
+    return name.startswith(ARCHIVE_FOLDER + "/")

@@ -145,9 +145,20 @@ SWEPT_FOLDERS = tuple(sorted(_FOLDERS))
 
 
 def documents(config: Config, groups: tuple[Group, ...]) -> list[Page]:
-    """Every document of the build: each group's feed in each configured format."""
-    return [
-        Page(group, name, document_path(group, name), group.entries, config.feeds.content)
+    """Every document of the build: each group's feed in each configured format, then the
+    archive pages of the groups that keep them (:mod:`feedpub.archive`)."""
+    from . import archive
+
+    feeds = [
+        Page(
+            group,
+            name,
+            document_path(group, name),
+            group.entries,
+            config.feeds.content,
+            archive.feed_links(config, group, name),
+        )
         for group in groups
         for name in config.feeds.formats
     ]
+    return feeds + [page for group in groups for page in archive.pages(config, group)]
