@@ -231,7 +231,7 @@ def test_parsing_in_several_processes_writes_the_same_bytes(
     assert parsed(rerun.output) == 0  # nothing changed: the last build's problems are replayed
     assert rerun.exit_code == 1
     assert rerun.output.replace("/two", "/one") == single.output.replace(
-        "18 written, 0 unchanged", "0 written, 18 unchanged"
+        "20 written, 0 unchanged", "0 written, 20 unchanged"
     ).replace("(7 parsed)", "(0 parsed)")
 
 

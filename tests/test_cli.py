@@ -35,7 +35,7 @@ def test_build_writes_feeds_and_prints_a_one_line_summary(site: Path) -> None:
     assert result.exit_code == 0
     assert result.output.count("\n") == 1
     assert result.output.startswith(
-        "feedpub: 1 article published in 9 documents (3 feeds): 9 written"
+        "feedpub: 1 article published in 11 documents (3 feeds): 11 written"
     )
     names = [str(path.relative_to(site / "feeds")) for path in feed_files(site / "feeds")]
     assert names == [
@@ -70,7 +70,7 @@ def test_rebuild_leaves_unchanged_files_alone(site: Path) -> None:
     build_site(site / "articles", site / "feeds")
     before = {path: path.stat().st_mtime_ns for path in feed_files(site / "feeds")}
     result = build_site(site / "articles", site / "feeds")
-    assert "0 written, 9 unchanged, 0 removed" in result.output
+    assert "0 written, 11 unchanged, 0 removed" in result.output
     assert {path: path.stat().st_mtime_ns for path in feed_files(site / "feeds")} == before
 
 

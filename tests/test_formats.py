@@ -218,11 +218,11 @@ def test_formats_choose_the_documents_and_the_others_are_removed(tmp_path: Path)
     result = build_site(articles, out, config)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.rglob("*") if p.is_file() and p.name[0] != ".") == [
-        "all.atom", "mine.json", "news.atom"
+        "all.atom", "index.html", "index.opml", "mine.json", "news.atom"
     ]  # fmt: skip
     (out / ".feedpub-state").unlink()  # without the state, the marker tells feedpub's own
     config.write_text('[site]\nurl = "https://news.example/"\n[feeds]\nformats = ["rss"]\n')
     assert build_site(articles, out, config).exit_code == 0
     assert sorted(p.name for p in out.rglob("*") if p.is_file() and p.name[0] != ".") == [
-        "all.rss", "mine.json", "news.rss"
+        "all.rss", "index.html", "index.opml", "mine.json", "news.rss"
     ]  # fmt: skip

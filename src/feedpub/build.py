@@ -143,7 +143,7 @@ def _build(
 
     # Render what changed: only documents whose inputs are not those they were made from.
     pages = layout.documents(config, report.groups)
-    prints = rules.fingerprints(pages)
+    prints = rules.fingerprints(pages, report.groups)
     stale = [page for page in pages if not rules.current(store, page.path, prints[page.path])]
     # Whole articles: every feed's entries (the last good versions the state keeps), and
     # the entries of the archive pages to render (the rest of the archive is not read).
@@ -156,7 +156,7 @@ def _build(
     rendering = [problem for item in contents.values() for problem in item.problems]
     shown = {key: item.content for key, item in contents.items()}
     shown.update((key, item.content) for key, item in source.contents(archived, kept).items())
-    rendered = _render(config, stale, shown, {**in_feeds, **archived})
+    rendered = _render(config, stale, shown, {**in_feeds, **archived}, report.groups)
     if options.mode is Mode.CHECK:
         changed = sorted(name for name, data in rendered if store.differs(name, data))
         out_of_date = (*changed, *store.stale(previous, prints))
@@ -285,12 +285,12 @@ def _unchanged_report(previous: State, options: Options) -> Report:
 
 def _render(
     config: Config, pages: Sequence[Page], contents: Mapping[str, Content],
-    articles: Mapping[str, Article],
+    articles: Mapping[str, Article], groups: tuple[Group, ...],
 ) -> Iterator[tuple[str, bytes]]:  # fmt: skip
     """Each page's document, rendered one at a time (a large site's are never all in memory)."""
     from .formats import Shared, renderers
 
-    made = renderers(Shared(config, contents, articles))
+    made = renderers(Shared(config, contents, articles, groups))
     for page in pages:
         yield page.path, made[page.format].render(page)
 

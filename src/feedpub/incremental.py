@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .errors import Severity
+from .layout import ARCHIVE_FOLDER, INDEX_FILES
 from .model import Article, Group, GroupKind, Page
 from .state import Cached, Stat, State
 
@@ -136,9 +137,10 @@ class Rules:
         )
         return groups, loaded
 
-    def fingerprints(self, pages: Sequence[Page]) -> dict[str, str]:
+    def fingerprints(self, pages: Sequence[Page], groups: Sequence[Group]) -> dict[str, str]:
         """What each document is rendered from: the code and configuration, its page (group,
-        format, links) and its entries' files."""
+        format, links) and its entries' files; for the indexes, every feed's name and count."""
+        listing = repr([(g.kind.value, g.name, g.slug, g.page_url, g.total) for g in groups])
         prints = {}
         for page in pages:
             group = page.group
@@ -148,6 +150,8 @@ class Rules:
                 group.slug, group.page_url, page.content.value, page.links, page.archive,
             )  # fmt: skip
             digest.update(repr(head).encode())
+            if page.path in INDEX_FILES:
+                digest.update(listing.encode())
             for article in page.entries:
                 digest.update(f"\0{article.source}\0{article.digest}".encode())
             prints[page.path] = digest.hexdigest()
@@ -203,6 +207,4 @@ def _same(files: Sequence[tuple[object, ...]], records: Sequence[tuple[object, .
 
 
 def _archive_page(name: str) -> bool:
-    from .layout import ARCHIVE_FOLDER
-
     return name.startswith(ARCHIVE_FOLDER + "/")

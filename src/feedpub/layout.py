@@ -65,8 +65,9 @@ FORMATS: dict[str, Format] = {
     "json": Format("json", ".json", "application/feed+json"),
 }
 
-# Documents that are not feeds, written beside them.
-INDEX_FILES = {"index.opml": "text/x-opml", "index.html": "text/html"}
+# Documents that are not feeds, written beside them: the lists of every feed.
+INDEX_FILES = {"index.opml": "opml", "index.html": "html"}
+INDEX_TYPES = {"opml": "text/x-opml", "html": "text/html"}
 ARCHIVE_FOLDER = "archive"
 
 
@@ -161,4 +162,15 @@ def documents(config: Config, groups: tuple[Group, ...]) -> list[Page]:
         for group in groups
         for name in config.feeds.formats
     ]
-    return feeds + [page for group in groups for page in archive.pages(config, group)]
+    archives = [page for group in groups for page in archive.pages(config, group)]
+    return feeds + archives + index_pages(config, groups)
+
+
+def index_pages(config: Config, groups: tuple[Group, ...]) -> list[Page]:
+    """The OPML and HTML lists of every feed. Their entries are every feed's, so that an
+    edit that changes a feed's last update renders them again."""
+    entries = tuple({e.source: e for group in groups for e in group.entries}.values())
+    everything = Group(GroupKind.ALL, "index", "index", "index", config.site.url, entries,
+                       sum(group.total for group in groups))  # fmt: skip
+    return [Page(everything, format_name, name, entries, config.feeds.content)
+            for name, format_name in INDEX_FILES.items()]  # fmt: skip

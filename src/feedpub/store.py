@@ -194,7 +194,7 @@ class LocalStore:
 
     def is_ours(self, name: str) -> bool:
         """True when the file `name` is a document feedpub wrote (it says so itself)."""
-        format_name = next(
+        format_name = layout.INDEX_FILES.get(name) or next(
             (fmt.name for fmt in layout.FORMATS.values() if name.endswith(fmt.suffix)), None
         )
         if format_name is None:

@@ -25,6 +25,7 @@ class Shared:
     config: Config
     contents: Mapping[str, Content]  # by source
     articles: Mapping[str, Article]  # every entry's whole article, by source
+    groups: tuple[Group, ...] = ()  # every feed, for the documents that list them
 
 
 class Renderer(Protocol):
@@ -32,22 +33,27 @@ class Renderer(Protocol):
 
 
 def renderers(shared: Shared) -> dict[str, Renderer]:
-    """A renderer for each configured format, sharing what entries they build."""
-    from . import jsonfeed, xml
+    """A renderer for each configured format and for the indexes, sharing what entries
+    they build."""
+    from . import indexes, jsonfeed, xml
 
     made: dict[str, Callable[[Shared], Renderer]] = {
         "atom": xml.AtomRenderer,
         "rss": xml.RssRenderer,
         "json": jsonfeed.JsonRenderer,
     }
-    return {name: made[name](shared) for name in shared.config.feeds.formats}
+    found = {name: made[name](shared) for name in shared.config.feeds.formats}
+    found["opml"] = indexes.OpmlRenderer(shared)
+    found["html"] = indexes.HtmlRenderer(shared)
+    return found
 
 
 def is_ours(format_name: str, head: bytes) -> bool:
     """True when a document's first bytes say feedpub wrote it."""
-    from . import jsonfeed, xml
+    from . import indexes, jsonfeed, xml
 
-    return (jsonfeed.is_ours if format_name == "json" else xml.is_ours)(head)
+    tests = {"json": jsonfeed.is_ours, "opml": indexes.is_ours, "html": indexes.is_ours}
+    return tests.get(format_name, xml.is_ours)(head)
 
 
 def entries_of(page: Page, shared: Shared) -> list[Article]:
