@@ -166,12 +166,13 @@ def test_nul_filled_file_is_refused_as_binary_data() -> None:
 
 
 def test_missing_opening_fence_is_refused() -> None:
-    """A file that does not start with `---` is an error on line 1."""
-    raw = b"title: A title\nsection: Opinion\npublished: 2021-03-30\n\nBody.\n"
+    """A file that starts with neither `---`, `+++` nor a `Key: value` line is an error on
+    line 1 that names the three forms."""
+    raw = b"A title\n\ntitle: A title\nsection: Opinion\npublished: 2021-03-30\n\nBody.\n"
     assert_refused(
         parse_article(raw, PATH, CONFIG),
-        "articles/story.md:1: error: expected the file to start with a '---' line "
-        "opening the front matter",
+        "articles/story.md:1: error: expected the file to start with front matter: a '---' "
+        "line opening YAML, a '+++' line opening TOML, or 'Key: value' lines (Pelican)",
         1,
     )
 
@@ -375,13 +376,21 @@ def test_empty_required_field_is_refused() -> None:
             "topics",
         ),
         (
-            REQUIRED + "author: {name: Ankit Panda}\n",
-            "articles/story.md:5: error: author: expected a name or a list of names",
+            REQUIRED + "author: {email: a@example.org}\n",
+            "articles/story.md:5: error: author: expected a name, a list of names, or a mapping "
+            "with name, email and uri",
+            5,
+            "author",
+        ),
+        (
+            REQUIRED + "author: [[Ankit Panda]]\n",
+            "articles/story.md:5: error: author: expected a name, a list of names, or a mapping "
+            "with name, email and uri",
             5,
             "author",
         ),
     ],
-    ids=["title-list", "topics-mapping", "author-mapping"],
+    ids=["title-list", "topics-mapping", "author-mapping-without-name", "author-nested-list"],
 )
 def test_wrongly_typed_field_is_refused(front: str, text: str, line: int, field: str) -> None:
     """A field of the wrong type is an error naming the field and the type expected."""
