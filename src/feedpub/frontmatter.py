@@ -323,8 +323,10 @@ def read_toml(toml_text: str, path: str, first_line: int) -> tuple[dict[str, Fie
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         found = _TOML_AT.search(message)
-        line = first_line + int(found.group(1)) - 1 if found else None
-        what = _TOML_AT.sub("", message).strip() or "invalid TOML"
+        # "(at end of document)" is the closing `+++` line
+        at = int(found.group(1)) - 1 if found else toml_text.count("\n")
+        line = first_line + at
+        what = _TOML_AT.sub("", message).replace("(at end of document)", "at its end").strip()
         raise ArticleError(
             Problem(path, f"front matter is not valid TOML: {what}", line=line)
         ) from None

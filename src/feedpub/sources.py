@@ -293,6 +293,9 @@ def resolve(
     else:
         resolved = _resolve_keys(fields, form)
     out = resolved.fields
+    image = out.get("image")
+    if image is not None and isinstance(image.value, dict) and "url" not in image.value:
+        _image_inside(resolved, image)
     stem, bundle = stem_of(path)
     prefix_date, bare = date_prefix(stem)
     if "slug" not in out:
@@ -316,7 +319,6 @@ def _resolve_keys(fields: dict[str, Field], form: str) -> Resolved:
     mapper = _Mapper(fields, form)
     mapper.canonical()
     mapper.equivalents()
-    mapper.image_inside()
     mapper.status()
     return mapper.finish()
 
@@ -365,7 +367,7 @@ class _Mapper:
                 if entry is not None and self.one(canonical, key, entry):
                     break
 
-    def one(self, canonical: str, key: str, entry: Field) -> bool:  # noqa: PLR0911 - one per kind
+    def one(self, canonical: str, key: str, entry: Field) -> bool:  # noqa: PLR0911, PLR0912
         """Take `key` for `canonical` if it gives a value; True when it did."""
         value = entry.value
         if key == "categories":
@@ -381,6 +383,11 @@ class _Mapper:
             origin = "categories[1:]" if self.section_from_categories else "categories"
             self.take("topics", key, Field(rest, entry.line), origin)
             return True
+        if canonical == "section" and isinstance(value, list):  # Zola's taxonomies.categories
+            if not value:
+                return False
+            self.take("section", key, Field(value[0], entry.line), f"{key}[0]")
+            return True
         if canonical == "image":
             image = _image_of(key, entry)
             if image is not None:
@@ -394,30 +401,16 @@ class _Mapper:
                 entry = Field(_texts(re.split(r"[,;]", value)), entry.line)
             elif canonical == "subtitle":
                 entry = Field(strip_html(value), entry.line)
-            elif key == "permalink" and ":" in value and "://" not in value:
-                self.resolved.notes.append((
-                    key, entry.line, f"{value!r} is a Jekyll pattern, not an address; "
-                    "the site's link_pattern is used",
-                ))  # fmt: skip
+            elif key == "permalink" and _is_pattern(value):
+                if value.strip().lower() != "false":  # Eleventy's "write no page"
+                    self.resolved.notes.append((
+                        key, entry.line, f"{value!r} is a pattern of another tool, not an "
+                        "address; the site's link_pattern is used",
+                    ))  # fmt: skip
                 self.used.add(key)
                 return False
         self.take(canonical, key, entry)
         return True
-
-    def image_inside(self) -> None:
-        """`image:` as a mapping with `path` or `src` (jekyll-seo-tag), or Hugo's `cover.image`."""
-        image = self.out.get("image")
-        if image is None or not isinstance(image.value, dict) or "url" in image.value:
-            return
-        for key in ("path", "src", "image"):
-            inner = image.value.get(key)
-            if isinstance(inner, str) and inner.strip():
-                value = {**image.value, "url": inner}
-                lines = {**image.lines, "url": image.lines.get(key, image.line)}
-                self.out["image"] = Field(value, image.line, lines)
-                name = self.resolved.names.get("image", "image")
-                self.resolved.origins["image"] = f"{name}.{key}"
-                return
 
     def status(self) -> None:
         """Pelican's `Status: draft` / `hidden` / `published`."""
@@ -444,8 +437,30 @@ class _Mapper:
         return self.resolved
 
 
+def _is_pattern(value: str) -> bool:
+    """True for a permalink that is a pattern: Jekyll's `/:year/:title/`, Eleventy's `{{ }}`."""
+    value = value.strip()
+    return (
+        ("/:" in value or value.startswith(":")) and "://" not in value
+    ) or "{{" in value or "{%" in value or value.lower() == "false"  # fmt: skip
+
+
 def _texts(items: list[str]) -> list[Value]:
     return [item for item in items if item.strip()]
+
+
+def _image_inside(resolved: Resolved, image: Field) -> None:
+    """`image:` as a mapping with `path` or `src` (jekyll-seo-tag), or Hugo's `cover.image`."""
+    assert isinstance(image.value, dict)
+    for key in ("path", "src", "image"):
+        inner = image.value.get(key)
+        if isinstance(inner, str) and inner.strip():
+            value = {**image.value, "url": inner}
+            lines = {**image.lines, "url": image.lines.get(key, image.line)}
+            resolved.fields["image"] = Field(value, image.line, lines)
+            name = resolved.names.get("image", "image")
+            resolved.origins["image"] = f"{name}.{key}"
+            return
 
 
 def _is_flag(entry: Field | None) -> bool:
