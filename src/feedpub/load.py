@@ -254,7 +254,7 @@ class _Scanner:
         except OSError as error:
             if error.errno == errno.ELOOP:
                 self.problems.append(Problem(
-                    _shown(entry.path), "the symbolic link loops (it leads back to itself); "
+                    _shown(entry.path), "the symbolic link loops (following it never ends); "
                     "expected a link to a file or folder",
                 ))  # fmt: skip
             return False  # a dangling link: nothing to read
