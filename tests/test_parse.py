@@ -831,3 +831,47 @@ def test_forbidden_character_in_body_is_removed(char: str, code: str) -> None:
         None,
         WARNING,
     )
+
+
+# --- Time linear in the size of the file ----------------------------------------------------
+
+RUN = " " * 100_000  # a quadratic pattern takes minutes over this; a linear one, milliseconds
+HOSTILE_LINES = {
+    "plain": f"title: a{RUN}b\nsection: S\npublished: 2021-03-30\n",
+    "quoted": f'title: "a{RUN}b"\nsection: S\npublished: 2021-03-30\n',
+    "list item": f"title: T\nsection: S\npublished: 2021-03-30\ntopics: [a{RUN}b, c]\n",
+    "nested": f"title: T\nsection: S\npublished: 2021-03-30\nimage:\n  url: a{RUN}b\n",
+    "key without colon": f"title: T\nsection: S\npublished: 2021-03-30\n{'k' * 100_000}\n",
+    "key then spaces": f"title: T\nsection: S\npublished: 2021-03-30\nk{RUN}x\n",
+    "date": f"title: T\nsection: S\npublished: 2021-03-30{RUN}x\n",
+    "id": f"title: T\nsection: S\npublished: 2021-03-30\nid: {'a' * 100_000}\n",
+    "image type": f"title: T\nsection: S\npublished: 2021-03-30\nimage:\n  url: a.png\n"
+    f"  type: image/{'a' * 100_000} x\n",
+}
+
+
+@pytest.mark.parametrize("front", list(HOSTILE_LINES.values()), ids=list(HOSTILE_LINES))
+def test_long_runs_in_a_line_are_read_in_linear_time(front: str) -> None:
+    """A line of 100,000 spaces or letters is read (or refused) without a pattern backtracking
+    over it: the parse returns an article or located problems, never hangs."""
+    result = parse(front)
+    assert result.article is not None or all(p.line is not None for p in result.problems)
+    for problem in result.problems:
+        assert len(problem.message) < 400  # long values are quoted cut short
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f'+++\ntitle = "a{RUN}b"\ncategory = "S"\ndate = 2021-03-30\n+++\nB.\n'.encode(),
+        f"+++\n{'k' * 100_000}{RUN}\n+++\nB.\n".encode(),
+        f"Title: a{RUN}b\nCategory: S\nDate: 2021-03-30\n\nB.\n".encode(),
+        f"{'K' * 100_000}: x\n\nB.\n".encode(),
+        f"---\ntitle: T\n{RUN}---{RUN}x\n".encode(),
+    ],
+    ids=["toml value", "toml key", "pelican value", "pelican key", "fence"],
+)
+def test_long_runs_in_other_forms_are_read_in_linear_time(raw: bytes) -> None:
+    """TOML, Pelican headers and fences with 100,000-character runs parse without hanging."""
+    result = parse_article(raw, PATH, CONFIG)
+    assert result.article is not None or result.problems

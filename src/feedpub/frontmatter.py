@@ -258,7 +258,7 @@ def read_header(text: str, path: str) -> tuple[dict[str, Field], int] | None:
 
 # --- TOML ------------------------------------------------------------------------------------
 _TOML_AT = re.compile(r"\(at line (\d++), column (\d++)\)")
-_TOML_TABLE = re.compile(r"[ \t]*+\[\[?+[ \t]*+([^\]\n]*+)\]")
+_TOML_TABLE = re.compile(r"[ \t]*+\[\[?+[ \t]*+([^\]\n]*+)\]\]?+[ \t]*+(?:#[^\n]*+)?\Z")
 _TOML_NAME = r"""(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')"""
 _TOML_KEY = re.compile(rf"[ \t]*+({_TOML_NAME}(?:[ \t]*+\.[ \t]*+{_TOML_NAME})*+)[ \t]*+=")
 
