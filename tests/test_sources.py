@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from feedpub.config import load_config
 from feedpub.errors import Severity, UsageError
-from feedpub.load import load_articles, no_articles_hint, scan
+from feedpub.load import load_articles, no_articles_hint, origins_of, scan
 from feedpub.model import Article, Config, Image, Person
 from feedpub.parse import MAX_TOPICS, Parsed, parse_article
 
@@ -470,6 +470,13 @@ def test_a_folder_without_articles_says_where_they_probably_are(tmp_path: Path) 
     ]
     with pytest.raises(UsageError, match="try --articles"):
         scan(tmp_path / "missing")
+    jekyll = tmp_path / "site" / "jekyll"
+    (jekyll / "_posts").mkdir(parents=True)
+    with pytest.raises(UsageError, match=f"try --articles {jekyll}$"):
+        scan(jekyll / "articles")  # Jekyll's posts are read from the site's root
+    empty_posts = no_articles_hint(jekyll)
+    assert empty_posts is not None
+    assert empty_posts.message.startswith(f"no article found; {jekyll / '_posts'} holds no file")
     drafts_only = tmp_path / "sites" / "jekyll"
     (drafts_only / "_drafts").mkdir(parents=True)
     hint = no_articles_hint(drafts_only)
@@ -487,3 +494,14 @@ def test_check_on_a_tool_site_reports_what_build_reports(
     lines = [line for line in built.output.splitlines() if "warning:" in line]
     assert lines == EXPECTED_PROBLEMS["eleventy"]
     assert [line for line in checked.output.splitlines() if "warning:" in line] == lines
+
+
+def test_origins_of_one_file_for_check_verbose() -> None:
+    """`origins_of` parses one file and says where each field came from (for `check -v`)."""
+    origins = origins_of(ROOTS["hugo"], CONFIG, "posts/annapolis-talks/index.md")
+    assert origins == {
+        "title": "title", "published": "date", "updated": "lastmod", "draft": "draft",
+        "section": "categories[0]", "topics": "tags", "subtitle": "description",
+        "image": "cover.image", "slug": "folder",
+    }  # fmt: skip
+    assert origins_of(ROOTS["hugo"], CONFIG, "missing.md") == {}

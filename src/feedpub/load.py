@@ -113,21 +113,30 @@ def _hint_for(folder: Path) -> str:
     for name in ARTICLE_FOLDERS:
         candidate = folder / name
         if candidate.is_dir():
-            return f"; {candidate} looks like the articles: try --articles {candidate}"
+            # Jekyll's posts are read from the site's root, which holds `_posts/`
+            target = folder if name == "_posts" else candidate
+            return f"; {candidate} looks like the articles: try --articles {target}"
     return ""
 
 
 def no_articles_hint(root: Path) -> Problem | None:
     """A warning saying where the articles probably are, for a folder that yields none.
 
-    Looks for `_posts/`, `content/` or `posts/` in `root`'s parent and in its
-    subfolders (two levels down), and for Markdown files under names the walk
-    skips (`_drafts`, `_index.md`): None when there is nothing to say.
+    Looks for `_posts/`, `content/` or `posts/` beside `root` and inside it, and
+    for names the walk skips (`_drafts`, `_index.md`): None when there is nothing
+    to say. :func:`scan` adds it to its problems when it finds no article file.
     """
-    here = _hint_for(root.parent) if root.parent != root else ""
-    if here and root.resolve() not in {(root.parent / n).resolve() for n in ARTICLE_FOLDERS}:
-        message = f"no article found{here}"
-        return Problem(str(root), message, severity=Severity.WARNING)
+    inside = [root / name for name in ARTICLE_FOLDERS if (root / name).is_dir()]
+    if inside:
+        names = ", ".join(ext for ext in EXTENSIONS)
+        return Problem(
+            str(root),
+            f"no article found; {inside[0]} holds no file ending in {names}",
+            severity=Severity.WARNING,
+        )
+    beside = _hint_for(root.parent) if root.parent != root else ""
+    if beside and root.resolve() not in {(root.parent / n).resolve() for n in ARTICLE_FOLDERS}:
+        return Problem(str(root), f"no article found{beside}", severity=Severity.WARNING)
     try:
         skipped = sorted(
             entry.name for entry in os.scandir(root)
@@ -144,6 +153,21 @@ def no_articles_hint(root: Path) -> Problem | None:
             severity=Severity.WARNING,
         )
     return None
+
+
+def origins_of(root: Path, config: Config, source: str) -> dict[str, str]:
+    """Where each field of the article at `source` (under `root`) came from, for `check -v`.
+
+    Field → the key as written (``date``, ``categories[0]``, ``taxonomies.tags``),
+    or ``file name``, ``folder``, ``site.default_section``; empty when the file
+    cannot be read. The same as :attr:`feedpub.parse.Parsed.origins`.
+    """
+    from .parse import parse_article
+
+    raw = _read(root / source)
+    if raw is None:
+        return {}
+    return parse_article(raw, str(root / source), config, source, keep_body=False).origins
 
 
 class _Scanner:
