@@ -339,6 +339,8 @@ def test_a_key_no_tool_defines_still_warns() -> None:
         ("thumbnail", "; feedpub reads 'image' instead"),
         ("created_at", "; feedpub reads 'published' instead"),
         ("Title", "; did you mean 'title'? (keys are case-sensitive)"),
+        ("descripton", "; did you mean 'description'?"),
+        ("data", ""),
         ("colour", ""),
     ],
 )

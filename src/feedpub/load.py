@@ -139,7 +139,7 @@ def no_articles_hint(root: Path) -> Problem | None:
         return Problem(str(root), f"no article found{beside}", severity=Severity.WARNING)
     try:
         skipped = sorted(
-            entry.name for entry in os.scandir(root)
+            _shown(entry.name) for entry in os.scandir(root)
             if entry.name[:1] in "._" and entry.name not in READ_ANYWAY
         )  # fmt: skip
     except OSError:

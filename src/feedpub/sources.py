@@ -509,5 +509,8 @@ def hint(key: str, known: tuple[str, ...] = CANONICAL) -> str:
             return f"; did you mean {name!r}? (keys are case-sensitive)"
     if len(key) > 40:  # difflib is quadratic: a long key resembles nothing
         return ""
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    # A typo of a key feedpub reads: close in spelling (most letters in order), never
+    # a key of another meaning that merely shares a few letters.
+    candidates = known if known is not CANONICAL else (*CANONICAL, *sorted(EQUIVALENT_KEYS))
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.8)
     return f"; did you mean {close[0]!r}?" if close else ""
