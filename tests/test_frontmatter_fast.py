@@ -115,8 +115,14 @@ def test_fast_reader_defers_more_values_than_the_limit_to_pyyaml() -> None:
 
 
 def article_texts() -> list[Path]:
-    folders = [FIXTURE_SITE / "articles", TESTS / "fixtures" / "bad", PROJECT / "articles"]
-    return sorted(path for folder in folders for path in folder.rglob("*.md"))
+    folders = [
+        FIXTURE_SITE / "articles", TESTS / "fixtures" / "bad", TESTS / "fixtures" / "sources",
+        PROJECT / "articles",
+    ]  # fmt: skip
+    extensions = {".md", ".markdown", ".mkd", ".mdown", ".mkdn", ".mdwn"}
+    return sorted(
+        path for folder in folders for path in folder.rglob("*") if path.suffix in extensions
+    )
 
 
 @pytest.mark.parametrize("path", article_texts(), ids=lambda path: path.name)

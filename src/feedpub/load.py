@@ -370,18 +370,23 @@ def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:
     return bodies
 
 
-def read_articles(root: Path, config: Config, listings: Iterable[Listed]) -> dict[str, Article]:
+def read_articles(
+    root: Path, config: Config, listings: Iterable[Listed], *, now: datetime | None = None
+) -> dict[str, Article]:
     """The whole articles (bodies included) behind listings, read again from their files.
 
     A file that can no longer be read or parsed is left out: its caller keeps
-    what it had.
+    what it had. `now` judges expiry dates, as in :func:`load_articles`.
     """
     from .parse import parse_article
 
     articles = {}
     for listing in listings:
         raw = _read(root / listing.source)
-        parsed = None if raw is None else parse_article(raw, listing.path, config, listing.source)
+        parsed = (
+            None if raw is None
+            else parse_article(raw, listing.path, config, listing.source, now=now)
+        )  # fmt: skip
         if parsed is not None and parsed.article is not None:
             articles[listing.source] = parsed.article
     return articles
