@@ -576,6 +576,12 @@ def test_slug_defaults_to_the_slugified_file_name() -> None:
     assert article.slug == "trans-pacific-view"
 
 
+def test_empty_slug_falls_back_to_the_file_name() -> None:
+    """`slug:` with nothing after it is no slug: the file name (less a date prefix) is used."""
+    article = accepted(REQUIRED + "slug:\n", path="articles/2021-03-30-a-story.md")
+    assert article.slug == "a-story"
+
+
 def test_explicit_slug_is_slugified() -> None:
     """A `slug` given in the front matter is slugified too."""
     assert accepted(REQUIRED + "slug: My Great Slug!\n").slug == "my-great-slug"

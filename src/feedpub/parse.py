@@ -188,9 +188,9 @@ def _article(
         draft = True
 
     slug_text = fields.text("slug")
-    slug = slugify(slug_text) if slug_text is not None else ""
+    slug = slugify(slug_text if slug_text is not None else fields.resolved.stem)
     if not slug:
-        where = "slug" if fields.resolved.origins.get("slug", "slug") == "slug" else "file name"
+        where = "slug" if slug_text is not None else "file name"
         fields.note("slug", f"the {where} has no letter or digit to make a slug of")
     given_id = fields.text("id")
     if given_id is not None and not _IRI.match(given_id):

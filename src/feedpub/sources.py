@@ -223,6 +223,7 @@ class Resolved:
     origins: dict[str, str] = field(default_factory=dict)
     unused: list[tuple[str, int]] = field(default_factory=list)  # (key, line)
     notes: list[tuple[str, int, str]] = field(default_factory=list)  # (key, line, warning)
+    stem: str = ""  # the slug when none is given: the file name less its date prefix
 
 
 def split_names(value: str, *, spaces: bool) -> list[str]:
@@ -298,9 +299,10 @@ def resolve(
         _image_inside(resolved, image)
     stem, bundle = stem_of(path)
     prefix_date, bare = date_prefix(stem)
-    if "slug" not in out:
+    resolved.stem = bare
+    given = out.get("slug")
+    if given is None or (isinstance(given.value, str) and not given.value.strip()):
         resolved.origins["slug"] = "folder" if bundle else "file name"
-        out["slug"] = Field(bare, 0)
     if "published" not in out and prefix_date is not None:
         out["published"] = Field(prefix_date, 0)
         resolved.origins["published"] = "file name"
