@@ -507,3 +507,21 @@ def test_origins_of_one_file_for_check_verbose() -> None:
         "image": "cover.image", "slug": "folder",
     }  # fmt: skip
     assert origins_of(ROOTS["hugo"], CONFIG, "missing.md") == {}
+
+
+@pytest.mark.parametrize(
+    ("front", "field", "line"),
+    [
+        ("image: javascript:x\n", "image.url", 5),
+        ("featured_image: javascript:x\n", "featured_image", 5),
+        ("images: [javascript:x]\n", "images[0]", 5),
+        ("cover:\n  image: javascript:x\n", "cover.image", 6),
+        ("image:\n  path: javascript:x\n", "image.path", 6),
+    ],
+)
+def test_a_bad_image_address_names_the_key_it_was_written_under(
+    front: str, field: str, line: int
+) -> None:
+    """A bad image address is reported under the key the user wrote, on its line."""
+    parsed = parse_yaml(REQUIRED + front)
+    assert [(problem.field, problem.line) for problem in parsed.problems] == [(field, line)]

@@ -368,18 +368,24 @@ def _image(fields: _Fields, base: str) -> Image | None:
     if field is None:
         return None
     label = fields.name("image")
+    # The address as written: `image.url`, or another tool's key (`cover.image`, `images[0]`)
+    origin = fields.resolved.origins.get("image", "image")
     value = field.value
+    url_label = f"{label}.url" if origin == "image" else origin
     if isinstance(value, str):
         if not value.strip():  # `image:` with nothing after it, as an empty `subtitle:`
             return None
         value = {"url": value}
+    elif "." not in origin and origin != "image":
+        url_label = f"{label}.url"
     if not isinstance(value, dict):
         fields.note("image", "expected a mapping with url, caption, credit, type and length")
         return None
 
     def note(key: str, message: str) -> None:
         line = field.lines.get(key, field.line) or None
-        fields.problems.append(Problem(fields.path, message, line=line, field=f"{label}.{key}"))
+        name = url_label if key == "url" else f"{label}.{key}"
+        fields.problems.append(Problem(fields.path, message, line=line, field=name))
 
     for key in value:
         if key not in IMAGE_KEYS and key.lower() not in IMAGE_TOOL_KEYS:
