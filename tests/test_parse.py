@@ -873,9 +873,14 @@ def test_long_runs_in_a_line_are_read_in_linear_time(front: str) -> None:
         f"+++\n{'k' * 100_000}{RUN}\n+++\nB.\n".encode(),
         f"Title: a{RUN}b\nCategory: S\nDate: 2021-03-30\n\nB.\n".encode(),
         f"{'K' * 100_000}: x\n\nB.\n".encode(),
+        (
+            "Title: A\nCategory: S\nDate: 2021-03-30\nSummary: s\n"
+            + "    more words\n" * 100_000
+            + "\nB.\n"
+        ).encode(),
         f"---\ntitle: T\n{RUN}---{RUN}x\n".encode(),
     ],
-    ids=["toml value", "toml key", "pelican value", "pelican key", "fence"],
+    ids=["toml value", "toml key", "pelican value", "pelican key", "pelican lines", "fence"],
 )
 def test_long_runs_in_other_forms_are_read_in_linear_time(raw: bytes) -> None:
     """TOML, Pelican headers and fences with 100,000-character runs parse without hanging."""

@@ -225,8 +225,9 @@ def read_header(text: str, path: str) -> tuple[dict[str, Field], int] | None:
     """The fields of a Pelican header and where the body starts; None when there is none."""
     if _HEADER_KEY.match(text) is None:
         return None
-    fields: dict[str, Field] = {}
-    last: str | None = None
+    parts: dict[str, list[str]] = {}  # each value's pieces, joined once (linear time)
+    lines: dict[str, int] = {}
+    last: list[str] | None = None
     body_start = len(text)
     for number, (start, end, line) in enumerate(_header_lines(text), start=1):
         if not line.strip():
@@ -237,22 +238,24 @@ def read_header(text: str, path: str) -> tuple[dict[str, Field], int] | None:
             if last is None or not line.startswith("    "):
                 body_start = start
                 break
-            previous = fields[last]
-            value = f"{previous.value} {line.strip()}".strip()
-            fields[last] = Field(value, previous.line)
+            last.append(line.strip())
             continue
         key = match.group(1).lower()
-        if key in fields:
+        if key in parts:
             raise ArticleError(Problem(
-                path, f"the key is given twice (first on line {fields[key].line})",
+                path, f"the key is given twice (first on line {lines[key]})",
                 line=number, field=key,
             ))  # fmt: skip
-        if len(fields) >= MAX_HEADER_KEYS:
+        if len(parts) >= MAX_HEADER_KEYS:
             raise ArticleError(
                 Problem(path, f"the header has more than {MAX_HEADER_KEYS} keys", line=number)
             )
-        fields[key] = Field(line[match.end() :].strip(), number)
-        last = key
+        last = parts[key] = [line[match.end() :].strip()]
+        lines[key] = number
+    fields = {
+        key: Field(" ".join(piece for piece in pieces if piece), lines[key])
+        for key, pieces in parts.items()
+    }
     return fields, body_start
 
 
