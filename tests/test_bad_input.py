@@ -9,7 +9,9 @@ article is always published.
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,6 +155,110 @@ CASES: dict[str, Bad] = {
 }
 
 
+# Hostile inputs made at test time (symbolic links, names that are not UTF-8, deep folders and
+# files too large to keep in the repository), each with what feedpub must print: a problem
+# record with the file (and line), never a traceback, while the rest of the build publishes.
+REQUIRED = "section: Hostile\npublished: 2021-03-30\n"
+SPACES = " " * 80_000  # once took the fast reader's line patterns 29 s to match
+LOOP = (
+    "error: the symbolic link loops (following it never ends); expected a link to a file or folder"
+)
+DEEP = 600
+
+
+def article(name: str, front: str) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        (folder / name).write_text(f"---\n{front}---\nA body.\n", encoding="utf-8")
+
+    return make
+
+
+def symlinks(*pairs: tuple[str, str]) -> Callable[[Path], None]:
+    def make(folder: Path) -> None:
+        for name, target in pairs:
+            (folder / name).symlink_to(target)
+
+    return make
+
+
+def non_utf8_folder(folder: Path) -> None:
+    inner = os.path.join(os.fsencode(folder), b"caf\xe9")
+    os.mkdir(inner)
+    with open(os.path.join(inner, b"inside.md"), "wb") as handle:
+        handle.write(b"---\ntitle: Inside\n" + REQUIRED.encode() + b"---\nBody.\n")
+
+
+def deep_folders(folder: Path) -> None:
+    path = folder.joinpath(*["d"] * DEEP)
+    path.mkdir(parents=True)
+    article("deep.md", "title: Deep\n" + REQUIRED)(path)
+
+
+MADE: dict[str, tuple[Callable[[Path], None], Bad]] = {
+    "long-spaces.md": (
+        article("long-spaces.md", f"title: a{SPACES}b\n{REQUIRED}"), Bad((), 0, ("a b",))
+    ),
+    "long-spaces-nested.md": (
+        article(
+            "long-spaces-nested.md",
+            f"title: Nested spaces\n{REQUIRED}image:\n  url: /a.jpg\n  caption: a{SPACES}b\n",
+        ),
+        Bad((), 0, ("Nested spaces",)),
+    ),
+    "long-spaces-date.md": (
+        article("long-spaces-date.md", f"title: Long date\nsection: S\npublished: 2021{SPACES}x\n"),
+        Bad(("articles/long-spaces-date.md:4: error: published: '2021 x' is not a date; "
+             f"{EXPECTED_A}",)),
+    ),
+    "long-key.md": (
+        article("long-key.md", f"title: Long key\n{REQUIRED}{'a' * 80_000}\n"),
+        Bad(("articles/long-key.md:5: error: front matter is not valid YAML: while scanning a "
+             "simple key, could not find expected ':'; expected one 'key: value' per line; "
+             "quote a value that holds ': ' or starts with one of * & ! [ { | > @ %",)),
+    ),
+    "topics-comma-text.md": (
+        article("topics-comma-text.md", "title: Many topics\n" + REQUIRED + "topics: "
+                + ", ".join(f"t{number}" for number in range(2000)) + "\n"),
+        Bad(("articles/topics-comma-text.md:5: error: topics: more than 100 topics are given; "
+             "expected at most 100 (each topic is a feed of its own)",)),
+    ),
+    "topics-list.md": (
+        article("topics-list.md", "title: Many topics\n" + REQUIRED + "topics: ["
+                + ", ".join(f"t{number}" for number in range(150)) + "]\n"),
+        Bad(("articles/topics-list.md:5: error: topics: more than 100 topics are given; "
+             "expected at most 100 (each topic is a feed of its own)",)),
+    ),
+    "escaped-controls.md": (
+        article(
+            "escaped-controls.md", 'title: "Escaped \\x01 title"\nid: "urn:x:\\x01"\n' + REQUIRED
+        ),
+        Bad(("articles/escaped-controls.md:2: warning: title: removed characters that XML 1.0 "
+             "forbids (U+0001), written as escapes",
+             "articles/escaped-controls.md:3: warning: id: removed characters that XML 1.0 "
+             "forbids (U+0001), written as escapes"), 0, ("Escaped title",)),
+    ),
+    "image-length-digits.md": (
+        article("image-length-digits.md", "title: Long length\n" + REQUIRED
+                + "image:\n  url: /a.jpg\n  length: " + "1" * 4301 + "\n"),
+        Bad((f"articles/image-length-digits.md:7: error: image.length: expected a size in bytes "
+             f"such as 48213, got '{'1' * 60}'… (4301 characters)",)),
+    ),
+    "self-link.md": (symlinks(("self-link.md", "self-link.md")),
+                     Bad((f"articles/self-link.md: {LOOP}",))),
+    "ping.md": (symlinks(("ping.md", "pong.md"), ("pong.md", "ping.md")),
+                Bad((f"articles/ping.md: {LOOP}", f"articles/pong.md: {LOOP}"))),
+    "loop": (symlinks(("loop", "loop")), Bad((f"articles/loop: {LOOP}",))),
+    "caf\\xe9": (non_utf8_folder, Bad((
+        "articles/caf\\xe9: error: the folder name is not UTF-8; expected a UTF-8 name "
+        "(its files are not read)",
+    ))),
+    "deep": (deep_folders, Bad((
+        f"articles/{'d/' * 100}d: error: the folder is nested more than 100 deep under the "
+        "articles folder; its files are not read",
+    ))),
+}  # fmt: skip
+
+
 def copy_articles(root: Path, names: list[str]) -> Path:
     """Copy the named fixtures into `root`/articles, byte for byte."""
     folder = root / ARTICLES
@@ -274,3 +380,36 @@ def test_configuration_error_exits_2_and_writes_nothing(site: Path, command: str
         "expected an integer, got a string 'many'\n"
     )
     assert files_under(site) == before
+
+
+def make_hostile(root: Path, names: list[str]) -> Path:
+    """The good fixture and the named hostile inputs of MADE, in `root`/articles."""
+    folder = copy_articles(root, [GOOD])
+    for name in names:
+        MADE[name][0](folder)
+    return folder
+
+
+@pytest.mark.parametrize("name", sorted(MADE))
+def test_hostile_input_is_a_problem_record_not_a_traceback(site: Path, name: str) -> None:
+    """Each hostile input next to a good article: its exact problem lines (file, and line where
+    it has one), the exit code, and the good article published; never a traceback."""
+    case = MADE[name][1]
+    make_hostile(site, [name])
+    result = build_site(ARTICLES, OUT)
+    assert "Traceback" not in result.output
+    assert result.exit_code == case.exit_code, result.output
+    assert problem_lines(result) == list(case.lines), result.output
+    assert published_titles(site / OUT) == {GOOD_TITLE, *case.published}
+
+
+def test_check_reports_exactly_what_build_reports_for_hostile_input(site: Path) -> None:
+    """Every hostile input at once: `feedpub check` prints exactly the problem lines `feedpub
+    build` prints, with the same exit code."""
+    make_hostile(site, sorted(MADE))
+    checked = run("check", "--articles", ARTICLES, "--now", "2026-01-01T00:00:00Z")
+    built = build_site(ARTICLES, OUT)
+    expected = sorted(line for _, case in MADE.values() for line in case.lines)
+    assert sorted(problem_lines(built)) == expected, built.output
+    assert problem_lines(checked) == problem_lines(built)
+    assert checked.exit_code == built.exit_code == 1

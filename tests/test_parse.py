@@ -166,12 +166,13 @@ def test_nul_filled_file_is_refused_as_binary_data() -> None:
 
 
 def test_missing_opening_fence_is_refused() -> None:
-    """A file that does not start with `---` is an error on line 1."""
-    raw = b"title: A title\nsection: Opinion\npublished: 2021-03-30\n\nBody.\n"
+    """A file that starts with neither `---`, `+++` nor a `Key: value` line is an error on
+    line 1 that names the three forms."""
+    raw = b"A title\n\ntitle: A title\nsection: Opinion\npublished: 2021-03-30\n\nBody.\n"
     assert_refused(
         parse_article(raw, PATH, CONFIG),
-        "articles/story.md:1: error: expected the file to start with a '---' line "
-        "opening the front matter",
+        "articles/story.md:1: error: expected the file to start with front matter: a '---' "
+        "line opening YAML, a '+++' line opening TOML, or 'Key: value' lines (Pelican)",
         1,
     )
 
@@ -375,13 +376,21 @@ def test_empty_required_field_is_refused() -> None:
             "topics",
         ),
         (
-            REQUIRED + "author: {name: Ankit Panda}\n",
-            "articles/story.md:5: error: author: expected a name or a list of names",
+            REQUIRED + "author: {email: a@example.org}\n",
+            "articles/story.md:5: error: author: expected a name, a list of names, or a mapping "
+            "with name, email and uri",
+            5,
+            "author",
+        ),
+        (
+            REQUIRED + "author: [[Ankit Panda]]\n",
+            "articles/story.md:5: error: author: expected a name, a list of names, or a mapping "
+            "with name, email and uri",
             5,
             "author",
         ),
     ],
-    ids=["title-list", "topics-mapping", "author-mapping"],
+    ids=["title-list", "topics-mapping", "author-mapping-without-name", "author-nested-list"],
 )
 def test_wrongly_typed_field_is_refused(front: str, text: str, line: int, field: str) -> None:
     """A field of the wrong type is an error naming the field and the type expected."""
@@ -565,6 +574,12 @@ def test_slug_defaults_to_the_slugified_file_name() -> None:
     """Without `slug`, the slug is the file name without `.md`, slugified; folders do not count."""
     article = accepted(REQUIRED, path="articles/2021/03/Trans Pacific_View.md")
     assert article.slug == "trans-pacific-view"
+
+
+def test_empty_slug_falls_back_to_the_file_name() -> None:
+    """`slug:` with nothing after it is no slug: the file name (less a date prefix) is used."""
+    article = accepted(REQUIRED + "slug:\n", path="articles/2021-03-30-a-story.md")
+    assert article.slug == "a-story"
 
 
 def test_explicit_slug_is_slugified() -> None:
@@ -822,3 +837,52 @@ def test_forbidden_character_in_body_is_removed(char: str, code: str) -> None:
         None,
         WARNING,
     )
+
+
+# --- Time linear in the size of the file ----------------------------------------------------
+
+RUN = " " * 100_000  # a quadratic pattern takes minutes over this; a linear one, milliseconds
+HOSTILE_LINES = {
+    "plain": f"title: a{RUN}b\nsection: S\npublished: 2021-03-30\n",
+    "quoted": f'title: "a{RUN}b"\nsection: S\npublished: 2021-03-30\n',
+    "list item": f"title: T\nsection: S\npublished: 2021-03-30\ntopics: [a{RUN}b, c]\n",
+    "nested": f"title: T\nsection: S\npublished: 2021-03-30\nimage:\n  url: a{RUN}b\n",
+    "key without colon": f"title: T\nsection: S\npublished: 2021-03-30\n{'k' * 100_000}\n",
+    "key then spaces": f"title: T\nsection: S\npublished: 2021-03-30\nk{RUN}x\n",
+    "date": f"title: T\nsection: S\npublished: 2021-03-30{RUN}x\n",
+    "id": f"title: T\nsection: S\npublished: 2021-03-30\nid: {'a' * 100_000}\n",
+    "image type": f"title: T\nsection: S\npublished: 2021-03-30\nimage:\n  url: a.png\n"
+    f"  type: image/{'a' * 100_000} x\n",
+}
+
+
+@pytest.mark.parametrize("front", list(HOSTILE_LINES.values()), ids=list(HOSTILE_LINES))
+def test_long_runs_in_a_line_are_read_in_linear_time(front: str) -> None:
+    """A line of 100,000 spaces or letters is read (or refused) without a pattern backtracking
+    over it: the parse returns an article or located problems, never hangs."""
+    result = parse(front)
+    assert result.article is not None or all(p.line is not None for p in result.problems)
+    for problem in result.problems:
+        assert len(problem.message) < 400  # long values are quoted cut short
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        f'+++\ntitle = "a{RUN}b"\ncategory = "S"\ndate = 2021-03-30\n+++\nB.\n'.encode(),
+        f"+++\n{'k' * 100_000}{RUN}\n+++\nB.\n".encode(),
+        f"Title: a{RUN}b\nCategory: S\nDate: 2021-03-30\n\nB.\n".encode(),
+        f"{'K' * 100_000}: x\n\nB.\n".encode(),
+        (
+            "Title: A\nCategory: S\nDate: 2021-03-30\nSummary: s\n"
+            + "    more words\n" * 100_000
+            + "\nB.\n"
+        ).encode(),
+        f"---\ntitle: T\n{RUN}---{RUN}x\n".encode(),
+    ],
+    ids=["toml value", "toml key", "pelican value", "pelican key", "pelican lines", "fence"],
+)
+def test_long_runs_in_other_forms_are_read_in_linear_time(raw: bytes) -> None:
+    """TOML, Pelican headers and fences with 100,000-character runs parse without hanging."""
+    result = parse_article(raw, PATH, CONFIG)
+    assert result.article is not None or result.problems

@@ -16,6 +16,7 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[
 # them out parses to two different days and is refused as incomplete (a time
 # left out is midnight).
 _DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+MAX_DATE_CHARS = 100  # the longest date people write is far shorter; dateutil is not fast
 
 
 def parse_date(text: str, zone: tzinfo) -> datetime:
@@ -23,7 +24,10 @@ def parse_date(text: str, zone: tzinfo) -> datetime:
 
     Raises ValueError with a message saying what was wrong.
     """
-    value = _parse(text.strip(), zone)
+    text = text.strip()
+    if len(text) > MAX_DATE_CHARS:
+        raise ValueError(f"is not a date (more than {MAX_DATE_CHARS} characters)")
+    value = _parse(text, zone)
     try:  # a date at the edge of the calendar cannot be moved to UTC or the site's zone
         value.astimezone(UTC)
         value.astimezone(zone)

@@ -1,17 +1,30 @@
 """Article text → front matter values with their lines, and the Markdown body.
 
-The front matter is YAML read with PyYAML's base loader (its C version where
-present), which resolves no implicit types: every scalar stays text, so
-``2021-03-30`` is not turned into a date nor ``no`` into a boolean. The YAML
-node tree is walked here rather than constructed by PyYAML, so that
-duplicate keys, tags that would build objects, and alias bombs are refused
-with the line they are on.
+Three forms of front matter are read (SPEC §1, §5):
+
+- YAML between ``---`` lines, read with PyYAML's base loader (its C version
+  where present), which resolves no implicit types: every scalar stays text,
+  so ``2021-03-30`` is not turned into a date nor ``no`` into a boolean. The
+  YAML node tree is walked here rather than constructed by PyYAML, so that
+  duplicate keys, tags that would build objects, and alias bombs are refused
+  with the line they are on. Plain front matter is read without PyYAML.
+- TOML between ``+++`` lines (Hugo, Zola), read with :mod:`tomllib`; every
+  value is turned back into text (``true``, ``42``, dates as RFC 3339 text).
+- A Pelican / MultiMarkdown header: ``Key: value`` lines from the first line
+  up to the first blank line, keys lower-cased.
+
+Every pattern that sees a user's text is linear: possessive quantifiers, or
+plain string scans, so that no line can make a regular expression backtrack.
+Text that YAML or TOML escapes bring back (``"\x01"``) is cleaned of the
+characters XML forbids after unescaping, with a warning naming the field.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import TypeAlias
 
 import yaml
@@ -27,9 +40,11 @@ except AttributeError:  # PyYAML built without libyaml
 # Characters that XML 1.0 forbids: C0 controls except tab, LF and CR, and the
 # non-characters U+FFFE and U+FFFF. (A decoded UTF-8 text holds no surrogates.)
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_FENCE = re.compile(r"^---[ \t]*$", re.M)
-_CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$", re.M)
-_KEY_LINE = re.compile(r"\s*([A-Za-z_][\w-]*)\s*:")
+_FENCE = re.compile(r"---[ \t]*+$", re.M)
+_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*+$", re.M)
+_TOML_FENCE = re.compile(r"\+\+\+[ \t]*+$", re.M)
+_TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*+$", re.M)
+_KEY_LINE = re.compile(r"\s*+([A-Za-z_][\w-]*+)\s*+:")
 _QUOTING = (
     "expected one 'key: value' per line; quote a value that holds ': ' or starts with "
     "one of * & ! [ { | > @ %"
@@ -50,6 +65,14 @@ class Field:
     lines: dict[str, int] = field(default_factory=dict)
 
 
+class Form:
+    """The kinds of front matter, as :attr:`Document.form` names them."""
+
+    YAML = "yaml"
+    TOML = "toml"
+    HEADER = "header"  # Pelican / MultiMarkdown `Key: value` lines
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """An article file split into its front matter fields and its body."""
@@ -57,6 +80,7 @@ class Document:
     fields: dict[str, Field]
     body: str
     problems: tuple[Problem, ...]
+    form: str = Form.YAML
 
 
 def decode(raw: bytes, path: str) -> str:
@@ -108,31 +132,47 @@ def remove_forbidden(text: str, path: str) -> tuple[str, list[Problem]]:
     return FORBIDDEN.sub("", text), problems
 
 
+_OPENING = (
+    "expected the file to start with front matter: a '---' line opening YAML, "
+    "a '+++' line opening TOML, or 'Key: value' lines (Pelican)"
+)
+
+
 def split(text: str, path: str, *, clean: bool = False) -> Document:
     """Split decoded text into front matter fields and body; raises ArticleError.
 
     `clean` says the text is known to hold no character XML forbids.
     """
     text, problems = (text, []) if clean else remove_forbidden(text, path)
-    if not _FENCE.match(text):
-        raise ArticleError(Problem(
-            path, "expected the file to start with a '---' line opening the front matter", line=1
-        ))  # fmt: skip
-    found = _fences(text)
-    if found is None:
-        raise ArticleError(Problem(
-            path, "the front matter opened on line 1 is never closed by a '---' line", line=1
-        ))  # fmt: skip
-    opening_end, closing_start, body_start = found
-    yaml_text = text[opening_end:closing_start]
-    fields = _read_yaml(yaml_text, path, first_line=2)
-    return Document(fields, text[body_start:], tuple(problems))
+    if _FENCE.match(text):
+        found = _fences(text, _CLOSE)
+        if found is None:
+            raise ArticleError(Problem(
+                path, "the front matter opened on line 1 is never closed by a '---' line", line=1
+            ))  # fmt: skip
+        opening_end, closing_start, body_start = found
+        fields, more = _read_yaml(text[opening_end:closing_start], path, first_line=2)
+        return Document(fields, text[body_start:], (*problems, *more), Form.YAML)
+    if _TOML_FENCE.match(text):
+        found = _fences(text, _TOML_CLOSE)
+        if found is None:
+            raise ArticleError(Problem(
+                path, "the front matter opened on line 1 is never closed by a '+++' line", line=1
+            ))  # fmt: skip
+        opening_end, closing_start, body_start = found
+        fields, more = read_toml(text[opening_end:closing_start], path, first_line=2)
+        return Document(fields, text[body_start:], (*problems, *more), Form.TOML)
+    header = read_header(text, path)
+    if header is None:
+        raise ArticleError(Problem(path, _OPENING, line=1))
+    fields, body_start = header
+    return Document(fields, text[body_start:], tuple(problems), Form.HEADER)
 
 
-def _fences(text: str) -> tuple[int, int, int] | None:
+def _fences(text: str, close: re.Pattern[str]) -> tuple[int, int, int] | None:
     """Where the front matter starts and ends and the body starts; None when never closed."""
     opening_end = text.index("\n") + 1 if "\n" in text else len(text)
-    closing = _CLOSE.search(text, opening_end)
+    closing = close.search(text, opening_end)
     if closing is None:
         return None
     return opening_end, closing.start(), closing.end() + 1
@@ -140,14 +180,228 @@ def _fences(text: str) -> tuple[int, int, int] | None:
 
 def body_of(text: str) -> str:
     """The body of decoded article text, without reading its front matter ("" if none)."""
-    found = _fences(text) if _FENCE.match(text) else None
-    return "" if found is None else text[found[2] :]
+    if _FENCE.match(text):
+        found = _fences(text, _CLOSE)
+        return "" if found is None else text[found[2] :]
+    if _TOML_FENCE.match(text):
+        found = _fences(text, _TOML_CLOSE)
+        return "" if found is None else text[found[2] :]
+    end = _header_end(text)
+    return "" if end is None else text[end:]
 
 
-def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:
+# --- Pelican / MultiMarkdown headers ---------------------------------------------------------
+# As Python-Markdown's `meta` extension (which Pelican uses) reads them: up to 3
+# spaces, a key of letters, digits, `_` and `-`, a colon, the value; a line
+# indented 4 spaces or more continues the value before it; the first blank line,
+# or a line of neither kind, ends the header.
+_HEADER_KEY = re.compile(r"[ ]{0,3}+([A-Za-z0-9_-]{1,64}+):")
+MAX_HEADER_KEYS = 1000
+
+
+def _header_lines(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, line) of each line of `text`, lazily (a body need not be split)."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end < 0 else end
+        yield start, end, text[start:end]
+        start = end + 1
+
+
+def _header_end(text: str) -> int | None:
+    """Where the body starts after a Pelican header; None when `text` starts with none."""
+    if _HEADER_KEY.match(text) is None:
+        return None
+    for start, end, line in _header_lines(text):
+        if not line.strip():
+            return end + 1
+        if _HEADER_KEY.match(line) is None and not line.startswith("    "):
+            return start
+    return len(text)
+
+
+def read_header(text: str, path: str) -> tuple[dict[str, Field], int] | None:
+    """The fields of a Pelican header and where the body starts; None when there is none."""
+    if _HEADER_KEY.match(text) is None:
+        return None
+    parts: dict[str, list[str]] = {}  # each value's pieces, joined once (linear time)
+    lines: dict[str, int] = {}
+    last: list[str] | None = None
+    body_start = len(text)
+    for number, (start, end, line) in enumerate(_header_lines(text), start=1):
+        if not line.strip():
+            body_start = end + 1
+            break
+        match = _HEADER_KEY.match(line)
+        if match is None:
+            if last is None or not line.startswith("    "):
+                body_start = start
+                break
+            last.append(line.strip())
+            continue
+        key = match.group(1).lower()
+        if key in parts:
+            raise ArticleError(Problem(
+                path, f"the key is given twice (first on line {lines[key]})",
+                line=number, field=key,
+            ))  # fmt: skip
+        if len(parts) >= MAX_HEADER_KEYS:
+            raise ArticleError(
+                Problem(path, f"the header has more than {MAX_HEADER_KEYS} keys", line=number)
+            )
+        last = parts[key] = [line[match.end() :].strip()]
+        lines[key] = number
+    fields = {
+        key: Field(" ".join(piece for piece in pieces if piece), lines[key])
+        for key, pieces in parts.items()
+    }
+    return fields, body_start
+
+
+# --- TOML ------------------------------------------------------------------------------------
+_TOML_AT = re.compile(r"\(at line (\d++), column (\d++)\)")
+_TOML_TABLE = re.compile(r"[ \t]*+\[\[?+[ \t]*+([^\]\n]*+)\]\]?+[ \t]*+(?:#[^\n]*+)?\Z")
+_TOML_NAME = r"""(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')"""
+_TOML_KEY = re.compile(rf"[ \t]*+({_TOML_NAME}(?:[ \t]*+\.[ \t]*+{_TOML_NAME})*+)[ \t]*+=")
+
+
+def _toml_key_parts(text: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in text.split(".")]
+
+
+def _toml_lines(toml_text: str, first_line: int) -> dict[tuple[str, ...], int]:
+    """The file line of each table and key of a TOML text, by its dotted path (first wins)."""
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    for index, line in enumerate(toml_text.split("\n")):
+        number = first_line + index
+        header = _TOML_TABLE.match(line)
+        if header is not None:
+            table = tuple(_toml_key_parts(header.group(1)))
+            for depth in range(1, len(table) + 1):
+                lines.setdefault(table[:depth], number)
+            continue
+        key = _TOML_KEY.match(line)
+        if key is not None:
+            parts = (*table, *_toml_key_parts(key.group(1)))
+            for depth in range(1, len(parts) + 1):
+                lines.setdefault(parts[:depth], number)
+    return lines
+
+
+def _toml_text(value: object, counter: list[int], depth: int = 0) -> Value:  # noqa: PLR0911 - one return per TOML type
+    """A TOML value as feedpub keeps every value: text, lists and mappings of text."""
+    counter[0] += 1
+    if counter[0] > MAX_NODES:
+        raise _TooBig(f"the front matter has more than {MAX_NODES} values")
+    if depth > MAX_DEPTH:
+        raise _TooBig(f"values are nested more than {MAX_DEPTH} deep")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_toml_text(item, counter, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _toml_text(item, counter, depth + 1) for key, item in value.items()}
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)  # an integer (floats are read as their text)
+
+
+class _TooBig(Exception):
+    """The front matter exceeds a limit; carries the message."""
+
+
+def read_toml(toml_text: str, path: str, first_line: int) -> tuple[dict[str, Field], list[Problem]]:
+    """The fields of TOML front matter, every value as text; raises ArticleError."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(toml_text, parse_float=str)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        found = _TOML_AT.search(message)
+        # "(at end of document)" is the closing `+++` line
+        at = int(found.group(1)) - 1 if found else toml_text.count("\n")
+        line = first_line + at
+        what = _TOML_AT.sub("", message).replace("(at end of document)", "at its end").strip()
+        raise ArticleError(
+            Problem(path, f"front matter is not valid TOML: {what}", line=line)
+        ) from None
+    except (RecursionError, ValueError):  # nesting or a number beyond what Python reads
+        raise ArticleError(Problem(
+            path, f"front matter is not valid TOML: values are nested more than {MAX_DEPTH} "
+            "deep or a number is too long", line=first_line,
+        )) from None  # fmt: skip
+    if not data:
+        raise ArticleError(
+            Problem(
+                path, "the front matter is empty; expected title, section and published", line=1
+            )
+        )
+    lines = _toml_lines(toml_text, first_line)
+    counter = [0]
+    fields: dict[str, Field] = {}
+    for key, item in data.items():
+        line = lines.get((key,), first_line)
+        try:
+            value = _toml_text(item, counter)
+        except _TooBig as error:
+            raise ArticleError(Problem(path, str(error), line=line, field=key)) from None
+        nested = (
+            {name: lines.get((key, name), line) for name in value}
+            if isinstance(value, dict) else {}
+        )  # fmt: skip
+        fields[key] = Field(value, line, nested)
+    return _cleaned(fields, path)
+
+
+def _cleaned(fields: dict[str, Field], path: str) -> tuple[dict[str, Field], list[Problem]]:
+    """`fields` without the characters XML forbids that escapes brought back, with warnings."""
+    problems: list[Problem] = []
+    result: dict[str, Field] = {}
+    for key, entry in fields.items():
+        found: set[str] = set()
+        value = _clean_value(entry.value, found)
+        name = _clean_value(key, found)
+        assert isinstance(name, str)
+        if found:
+            names = ", ".join(f"U+{ord(char):04X}" for char in sorted(found))
+            problems.append(Problem(
+                path, f"removed characters that XML 1.0 forbids ({names}), written as escapes",
+                line=entry.line, field=name, severity=Severity.WARNING,
+            ))  # fmt: skip
+        result[name] = Field(value, entry.line, entry.lines) if found else entry
+    return result, problems
+
+
+def _clean_value(value: Value, found: set[str]) -> Value:
+    if isinstance(value, str):
+        if FORBIDDEN.search(value) is None:
+            return value
+        found.update(FORBIDDEN.findall(value))
+        return FORBIDDEN.sub("", value)
+    if isinstance(value, list):
+        return [_clean_value(item, found) for item in value]
+    cleaned: dict[str, Value] = {}
+    for key, item in value.items():
+        name = _clean_value(key, found)
+        assert isinstance(name, str)
+        cleaned[name] = _clean_value(item, found)
+    return cleaned
+
+
+def _read_yaml(
+    yaml_text: str, path: str, first_line: int
+) -> tuple[dict[str, Field], list[Problem]]:
     simple = read_simple(yaml_text, first_line)
-    if simple is not None:
-        return simple
+    if simple is not None:  # holds no escapes: nothing to clean
+        return simple, []
     try:
         node = yaml.compose(yaml_text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
@@ -186,7 +440,7 @@ def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:
             f"expected the front matter to be a mapping of keys to values, got {walker.kind(node)}",
             line=first_line + node.start_mark.line,
         ))  # fmt: skip
-    return walker.mapping_fields(node)
+    return _cleaned(walker.mapping_fields(node), path)
 
 
 # The plain YAML most front matter is written in, read without PyYAML: each line
@@ -194,8 +448,26 @@ def _read_yaml(yaml_text: str, path: str, first_line: int) -> dict[str, Field]:
 # list of such, or a block of indented `key: value` lines. A plain value may not
 # start with a YAML indicator nor hold ": " or " #". Anything else is left to
 # PyYAML; tests check that both read the same text the same way.
-_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*\Z")
-_NESTED_LINE = re.compile(r"([ ]+)([A-Za-z_][A-Za-z0-9_-]*):(?:[ ]+(.*?))?[ ]*\Z")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*+")
+
+
+def _key_value(line: str, start: int = 0) -> tuple[str, str] | None:
+    """The key and the value text of a `key: value` line from `start`; None for another line.
+
+    A linear scan: no pattern that could backtrack over a long run of spaces.
+    """
+    match = _NAME.match(line, start)
+    if match is None:
+        return None
+    end = match.end()
+    if end >= len(line) or line[end] != ":":
+        return None
+    rest = line[end + 1 :]
+    if rest and rest[0] != " ":
+        return None
+    return match.group(), rest.strip(" ")
+
+
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_FORBIDDEN = frozenset(",[]{}:?#")
 # Tabs, YAML's other line breaks, byte-order marks, and what PyYAML refuses as
@@ -234,12 +506,16 @@ def _simple_value(text: str) -> Value | None:
     return _simple_scalar(text)
 
 
-def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:
-    """The fields of plain, simple front matter; None when it needs a full YAML parser."""
+def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:  # noqa: PLR0911 - each return defers to PyYAML
+    """The fields of plain, simple front matter; None when it needs a full YAML parser.
+
+    More than :data:`MAX_NODES` values are left to PyYAML's path, which refuses them.
+    """
     if _UNUSUAL.search(yaml_text):
         return None
     fields: dict[str, Field] = {}
     lines = yaml_text.split("\n")
+    count = 0
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -247,15 +523,18 @@ def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:
         if not stripped or stripped.startswith("#"):
             index += 1
             continue
-        match = _SIMPLE_LINE.match(line)
-        if match is None or match.group(1) in fields:
+        match = _key_value(line)
+        if match is None or match[0] in fields:
             return None
-        key, text = match.group(1), match.group(2)
+        key, text = match
         number = first_line + index
         index += 1
         if text:
             value = _simple_value(text)
             if value is None:
+                return None
+            count += 1 + (len(value) if isinstance(value, list) else 0)
+            if count > MAX_NODES:
                 return None
             fields[key] = Field(value, number)
             continue
@@ -265,18 +544,24 @@ def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:
         while index < len(lines) and (lines[index][:1] == " " or not lines[index].strip(" ")):
             inner = lines[index]
             index += 1
-            if not inner.strip(" ") or inner.strip(" ").startswith("#"):
+            stripped = inner.lstrip(" ")
+            if not stripped or stripped.startswith("#"):
                 continue
-            found = _NESTED_LINE.match(inner)
-            if found is None or (indent is not None and found.group(1) != indent):
+            width = len(inner) - len(stripped)
+            found = _key_value(inner, width)
+            if found is None or (indent is not None and width != indent):
                 return None
-            indent = found.group(1)
-            name, item = found.group(2), found.group(3)
+            indent = width
+            name, item = found
             value = _simple_scalar(item) if item else None
             if value is None or name in nested:
                 return None
+            count += 1
+            if count > MAX_NODES:
+                return None
             nested[name] = value
             nested_lines[name] = first_line + index - 1
+        count += 1
         fields[key] = Field(nested if indent is not None else "", number, nested_lines)
     return fields or None
 

@@ -10,14 +10,16 @@ to parse are spread over every core.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat as stat_module
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import Problem, UsageError
+from .errors import Problem, Severity, UsageError
 from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
 from .state import Cached, Listing, Stat, article_from, article_record
 
@@ -61,19 +63,32 @@ class Scan(NamedTuple):
     unreadable: list[str]  # keys of folders that could not be listed (their files are unknown)
 
 
+# Markdown file names as Jekyll, Hugo, Pelican, Eleventy and Zola accept them (SPEC §5).
+EXTENSIONS = (".md", ".markdown", ".mkd", ".mdown", ".mkdn", ".mdwn")
+# Names starting with `_` are skipped, but Jekyll's posts live in `_posts`.
+READ_ANYWAY = frozenset({"_posts"})
+MAX_FOLDER_DEPTH = 100  # folders below the articles folder; deeper ones are reported, not read
+# Folders other tools keep their articles in, for the hint when none is found.
+ARTICLE_FOLDERS = ("_posts", "content", "posts")
+
+
 def scan(root: Path) -> Scan:
-    """Every `*.md` file under `root`, skipping names that start with `.` or `_`.
+    """Every article file (:data:`EXTENSIONS`) under `root`, skipping names that start
+    with `.` or `_` (except Jekyll's `_posts` folders).
 
     Symbolic links are followed only when they stay inside `root`, after the
     real folders and files, so a file's key does not depend on the order of a
     listing; a folder is never entered twice, so a link loop ends; a file
     reached both directly and through a link is read once. FIFOs, sockets and
-    devices are ignored; a folder that cannot be listed and a name that is not
-    UTF-8 are reported. This runs on every build over every file, so it does no
-    more than one `stat` per file.
+    devices are ignored; a folder that cannot be listed, a link that loops, a
+    name that is not UTF-8 and a folder nested deeper than
+    :data:`MAX_FOLDER_DEPTH` are reported. The walk is iterative (no recursion
+    limit to reach). This runs on every build over every file, so it does no
+    more than one `stat` per file. When no article is found, a warning says
+    where another tool's articles probably are.
     """
     if not root.is_dir():
-        raise UsageError(f"{root}: the articles folder does not exist")
+        raise UsageError(f"{root}: the articles folder does not exist{_hint_for(root.parent)}")
     scanner = _Scanner(root.resolve())
     scanner.walk(str(root), "")
     while scanner.linked_folders:
@@ -86,7 +101,73 @@ def scan(root: Path) -> Scan:
             if real not in direct:
                 direct.add(real)
                 found.append(file)
+    if not found:
+        hint = no_articles_hint(root)
+        if hint is not None:
+            scanner.problems.append(hint)
     return Scan(found, scanner.problems, scanner.unreadable)
+
+
+def _hint_for(folder: Path) -> str:
+    """`; … try --articles X` when `folder` holds another tool's articles folder."""
+    for name in ARTICLE_FOLDERS:
+        candidate = folder / name
+        if candidate.is_dir():
+            # Jekyll's posts are read from the site's root, which holds `_posts/`
+            target = folder if name == "_posts" else candidate
+            return f"; {candidate} looks like the articles: try --articles {target}"
+    return ""
+
+
+def no_articles_hint(root: Path) -> Problem | None:
+    """A warning saying where the articles probably are, for a folder that yields none.
+
+    Looks for `_posts/`, `content/` or `posts/` beside `root` and inside it, and
+    for names the walk skips (`_drafts`, `_index.md`): None when there is nothing
+    to say. :func:`scan` adds it to its problems when it finds no article file.
+    """
+    inside = [root / name for name in ARTICLE_FOLDERS if (root / name).is_dir()]
+    if inside:
+        names = ", ".join(ext for ext in EXTENSIONS)
+        return Problem(
+            str(root),
+            f"no article found; {inside[0]} holds no file ending in {names}",
+            severity=Severity.WARNING,
+        )
+    beside = _hint_for(root.parent) if root.parent != root else ""
+    if beside and root.resolve() not in {(root.parent / n).resolve() for n in ARTICLE_FOLDERS}:
+        return Problem(str(root), f"no article found{beside}", severity=Severity.WARNING)
+    try:
+        skipped = sorted(
+            _shown(entry.name) for entry in os.scandir(root)
+            if entry.name[:1] in "._" and entry.name not in READ_ANYWAY
+        )  # fmt: skip
+    except OSError:
+        return None
+    if skipped:
+        names = ", ".join(skipped[:5])
+        return Problem(
+            str(root),
+            f"no article found; names starting with '.' or '_' are skipped ({names}); "
+            "Jekyll's posts belong in _posts/, drafts in _drafts/ are never published",
+            severity=Severity.WARNING,
+        )
+    return None
+
+
+def origins_of(root: Path, config: Config, source: str) -> dict[str, str]:
+    """Where each field of the article at `source` (under `root`) came from, for `check -v`.
+
+    Field → the key as written (``date``, ``categories[0]``, ``taxonomies.tags``),
+    or ``file name``, ``folder``, ``site.default_section``; empty when the file
+    cannot be read. The same as :attr:`feedpub.parse.Parsed.origins`.
+    """
+    from .parse import parse_article
+
+    raw = _read(root / source)
+    if raw is None:
+        return {}
+    return parse_article(raw, str(root / source), config, source, keep_body=False).origins
 
 
 class _Scanner:
@@ -101,23 +182,35 @@ class _Scanner:
         self.problems: list[Problem] = []
         self.unreadable: list[str] = []
 
-    def walk(self, folder: str, prefix: str) -> None:
+    def walk(self, top: str, top_prefix: str) -> None:
+        """Every folder under `top`, depth first, with a stack rather than recursion."""
+        stack = [(top, top_prefix, top_prefix.count("/"))]
+        while stack:
+            folder, prefix, depth = stack.pop()
+            for name_path_prefix in reversed(self.list(folder, prefix, depth)):
+                stack.append(name_path_prefix)
+
+    def list(self, folder: str, prefix: str, depth: int) -> list[tuple[str, str, int]]:
+        """Record the article files of one folder; the subfolders to walk next."""
         try:
             info = os.stat(folder)
             if (info.st_dev, info.st_ino) in self.folders_seen:
-                return
+                return []
             self.folders_seen.add((info.st_dev, info.st_ino))
             entries = list(os.scandir(folder))
         except OSError as error:
-            self.problems.append(Problem(folder, f"the folder cannot be read: {error.strerror}"))
+            self.problems.append(Problem(
+                _shown(folder), f"the folder cannot be read: {error.strerror}"
+            ))  # fmt: skip
             self.unreadable.append(prefix)
-            return
+            return []
         # The common case, a plain article file, is handled inline: this loop runs
         # over every file on every build, and the stat is most of its cost.
         found, is_regular, new = self.found, stat_module.S_ISREG, tuple.__new__
+        folders: list[tuple[str, str, int]] = []
         for entry in entries:
             name = entry.name
-            if name[0] in "._":
+            if name[0] in "._" and name not in READ_ANYWAY:
                 continue
             if name.endswith(".md") and name.isascii() and not entry.is_symlink():
                 try:
@@ -130,33 +223,71 @@ class _Scanner:
                     )
                     found.append(new(File, (prefix + name, entry.path, stat)))
                     continue
-            self.visit(entry, prefix)
+            subfolder = self.visit(entry, prefix)
+            if subfolder is not None:
+                if depth >= MAX_FOLDER_DEPTH:
+                    self.problems.append(Problem(
+                        _shown(entry.path), f"the folder is nested more than {MAX_FOLDER_DEPTH} "
+                        "deep under the articles folder; its files are not read",
+                    ))  # fmt: skip
+                    self.unreadable.append(subfolder)
+                    continue
+                folders.append((entry.path, subfolder, depth + 1))
+        return folders
 
-    def visit(self, entry: os.DirEntry[str], prefix: str) -> None:
+    def visit(self, entry: os.DirEntry[str], prefix: str) -> str | None:  # noqa: PLR0911 - one per kind of entry
+        """Record one entry that is not a plain article file; the key of a folder to walk."""
         name = entry.name
         link = entry.is_symlink()
-        if link and not Path(entry.path).resolve().is_relative_to(self.real_root):
-            return
+        if link and not self.followed(entry):
+            return None
+        if _undecodable(name):
+            try:
+                kind = "folder" if entry.is_dir() else "file"
+            except OSError:
+                return None
+            if kind == "file" and not name.endswith(EXTENSIONS):
+                return None
+            self.problems.append(Problem(
+                _shown(entry.path), f"the {kind} name is not UTF-8; expected a UTF-8 name"
+                + ("" if kind == "file" else " (its files are not read)"),
+            ))  # fmt: skip
+            return None
         try:
             if entry.is_dir():
                 if link:
                     self.linked_folders.append((entry.path, f"{prefix}{name}/"))
-                else:
-                    self.walk(entry.path, f"{prefix}{name}/")
-                return
-            if not name.endswith(".md"):
-                return
+                    return None
+                return f"{prefix}{name}/"
+            if not name.endswith(EXTENSIONS):
+                return None
             info = entry.stat()
         except OSError:
-            return
+            return None
         if not stat_module.S_ISREG(info.st_mode):
-            return
-        if _undecodable(name):
-            path = entry.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            self.problems.append(Problem(path, "the file name is not UTF-8; expected a UTF-8 name"))
-            return
+            return None
         stat = Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         (self.linked if link else self.found).append(File(prefix + name, entry.path, stat))
+        return None
+
+    def followed(self, entry: os.DirEntry[str]) -> bool:
+        """True for a link to follow: one that leads somewhere inside the articles folder."""
+        try:  # realpath, unlike Path.resolve, does not raise on a loop: stat tells
+            real = os.path.realpath(entry.path)
+            os.stat(entry.path)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                self.problems.append(Problem(
+                    _shown(entry.path), "the symbolic link loops (following it never ends); "
+                    "expected a link to a file or folder",
+                ))  # fmt: skip
+            return False  # a dangling link: nothing to read
+        return Path(real).is_relative_to(self.real_root)
+
+
+def _shown(path: str) -> str:
+    """A path as messages show it: bytes that are not UTF-8 escaped (`\\xff`)."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _undecodable(name: str) -> bool:
@@ -181,8 +312,14 @@ def load_articles(
     progress: Progress | None = None,
     jobs: int = 1,
     files: list[File] | None = None,
+    now: datetime | None = None,
 ) -> Loaded:
-    """Read and parse every article under `root`, reusing `cache` for unchanged files."""
+    """Read and parse every article under `root`, reusing `cache` for unchanged files.
+
+    With `now` (the build's), an article whose `expiryDate` / `expires` has come
+    is a draft; an article that has an expiry date is never cached, so that each
+    build judges it again.
+    """
     cache = cache or {}
     files = article_files(root) if files is None else files
     articles: list[Listed] = []
@@ -201,21 +338,21 @@ def load_articles(
         else:
             to_parse.append(file)
     work = [(file, cache.get(file.source)) for file in to_parse]
-    for file, outcome in _parse_all(work, config, max_bytes, progress, jobs):
+    for file, outcome in _parse_all(work, config, max_bytes, progress, jobs, now=now):
         if outcome is None:  # touched, not changed: the cached parse stands, with the new stat
             listing = cache[file.source].listing
             listing.path = file.path
             articles.append(listing)
             fresh[file.source] = Cached(file.stat, listing)
             continue
-        article, found = outcome
+        article, found, cacheable = outcome
         problems.extend(found)
         if article is None:
             broken[file.source] = file.path
             continue
         parsed += 1
         articles.append(article)
-        if not found:  # an article with problems is not cached: they are reported each time
+        if not found and cacheable:  # an article with problems is not cached: reported each time
             listing = article if isinstance(article, Listing) else Listing.of(article)
             fresh[file.source] = Cached(file.stat, listing)
     return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, parsed)
@@ -233,18 +370,23 @@ def read_bodies(root: Path, articles: Iterable[Article]) -> dict[str, str]:
     return bodies
 
 
-def read_articles(root: Path, config: Config, listings: Iterable[Listed]) -> dict[str, Article]:
+def read_articles(
+    root: Path, config: Config, listings: Iterable[Listed], *, now: datetime | None = None
+) -> dict[str, Article]:
     """The whole articles (bodies included) behind listings, read again from their files.
 
     A file that can no longer be read or parsed is left out: its caller keeps
-    what it had.
+    what it had. `now` judges expiry dates, as in :func:`load_articles`.
     """
     from .parse import parse_article
 
     articles = {}
     for listing in listings:
         raw = _read(root / listing.source)
-        parsed = None if raw is None else parse_article(raw, listing.path, config, listing.source)
+        parsed = (
+            None if raw is None
+            else parse_article(raw, listing.path, config, listing.source, now=now)
+        )  # fmt: skip
         if parsed is not None and parsed.article is not None:
             articles[listing.source] = parsed.article
     return articles
@@ -263,8 +405,9 @@ Work = tuple[File, Cached | None]
 # What parsing one file gave: the article (as a listing when it has no problem
 # and can be cached; None when it cannot be published) and its problems; or
 # None when the file's bytes are those its cache entry was made from.
-Outcome = tuple[Article | Listing | None, tuple[Problem, ...]] | None
-_worker_config: list[tuple[Config, int, bool]] = []
+# `cacheable` is False for an article whose expiry date each build must judge.
+Outcome = tuple[Article | Listing | None, tuple[Problem, ...], bool] | None
+_worker_config: list[tuple[Config, int, bool, datetime | None]] = []
 # Up to this many files to parse, their articles are kept whole (a few MB), so the
 # entries need not be read again; above it, only listings (a large archive's
 # articles would not fit the memory a cron job should take).
@@ -272,8 +415,9 @@ WHOLE_UP_TO = 20_000
 
 
 def _parse_all(
-    work: list[Work], config: Config, max_bytes: int, progress: Progress | None, jobs: int
-) -> Iterator[tuple[File, Outcome]]:
+    work: list[Work], config: Config, max_bytes: int, progress: Progress | None, jobs: int,
+    *, now: datetime | None = None,
+) -> Iterator[tuple[File, Outcome]]:  # fmt: skip
     files = [file for file, _ in work]
     paced = progress(files) if progress else files
     whole = len(work) <= WHOLE_UP_TO
@@ -281,61 +425,65 @@ def _parse_all(
 
     forking = "fork" in multiprocessing.get_all_start_methods()
     if jobs > 1 and len(work) >= PARALLEL_FROM and forking:
-        _worker_config[:] = [(config, max_bytes, whole)]  # inherited by the forked workers
+        _worker_config[:] = [(config, max_bytes, whole, now)]  # inherited by the forked workers
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = pool.imap(_parse_in_worker, work, chunksize=64)
             for file, result in zip(paced, results, strict=True):
                 if result is None:
                     yield file, None
                     continue
-                kind, record, found = result
+                kind, record, found, cacheable = result
                 problems = tuple(Problem.from_record(record) for record in found)
                 article = (
                     None if record is None
                     else Listing(record) if kind == "listing"
                     else article_from(record)
                 )  # fmt: skip
-                yield file, (article, problems)
+                yield file, (article, problems, cacheable)
         return
     cached = dict(work)
     for file in paced:
-        yield file, _parse_file(file, cached[file], config, max_bytes, whole)
+        yield file, _parse_file(file, cached[file], config, max_bytes, whole, now=now)
 
 
 def _parse_in_worker(
     item: Work,
-) -> tuple[str, tuple[Any, ...] | None, list[tuple[Any, ...]]] | None:
+) -> tuple[str, tuple[Any, ...] | None, list[tuple[Any, ...]], bool] | None:
     """Parse one file in a worker; plain tuples and bytes travel back faster than objects."""
-    config, max_bytes, whole = _worker_config[0]
+    config, max_bytes, whole, now = _worker_config[0]
     file, cached = item
-    outcome = _parse_file(file, cached, config, max_bytes, whole)
+    outcome = _parse_file(file, cached, config, max_bytes, whole, now=now)
     if outcome is None:
         return None
-    article, found = outcome
+    article, found, cacheable = outcome
     records = [problem.record() for problem in found]
     if isinstance(article, Listing):
-        return "listing", article.record(), records
-    return "article", (None if article is None else article_record(article)), records
+        return "listing", article.record(), records, cacheable
+    record = None if article is None else article_record(article)
+    return "article", record, records, cacheable
 
 
 def _parse_file(
-    file: File, cached: Cached | None, config: Config, max_bytes: int, whole: bool = False
-) -> Outcome:
+    file: File, cached: Cached | None, config: Config, max_bytes: int, whole: bool = False,
+    *, now: datetime | None = None,
+) -> Outcome:  # fmt: skip
     if file.stat.size > max_bytes:
         message = (
             f"the file is {file.stat.size} bytes; expected at most {max_bytes} (max_article_bytes)"
         )
-        return None, (Problem(file.path, message),)
+        return None, (Problem(file.path, message),), False
     try:
         with open(file.path, "rb") as handle:
             raw = handle.read()
     except OSError as error:
-        return None, (Problem(file.path, f"cannot be read: {error.strerror}"),)
+        return None, (Problem(file.path, f"cannot be read: {error.strerror}"),), False
     from .parse import digest, parse_article  # here: a build with nothing to parse skips them
 
     if cached is not None and cached.listing.digest == digest(raw):
         return None
-    parsed = parse_article(raw, file.path, config, file.source, keep_body=False)
-    if parsed.article is not None and not parsed.problems:
-        return (parsed.article if whole else Listing.of(parsed.article)), ()
-    return parsed.article, parsed.problems
+    parsed = parse_article(raw, file.path, config, file.source, keep_body=False, now=now)
+    article = parsed.article
+    cacheable = article is None or article.expires is None
+    if article is not None and not parsed.problems:
+        return (article if whole else Listing.of(article)), (), cacheable
+    return article, parsed.problems, cacheable

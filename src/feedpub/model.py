@@ -166,6 +166,10 @@ class Article:
     draft: bool = False
     source: str = ""  # the file's path relative to the articles folder: its key in the build state
     digest: str = ""  # of the file's bytes: which version of the file this is
+    expires: datetime | None = None  # `expiryDate` / `expires` (SPEC §5): out of feeds from then
+    # Where each field came from (SPEC §5): field → key as written, `file name`, `folder`,
+    # `site.default_section`; for `feedpub check -v`. Not stored in the build state.
+    origins: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def bylines(self) -> tuple[str, ...]:
