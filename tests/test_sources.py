@@ -169,13 +169,15 @@ def test_each_tool_site_builds_feeds_a_reader_parses(
     tool: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`feedpub build` of each tool's folder: the all-articles feed holds exactly the posts the
-    tool would publish, with their tags, as feedparser reads them."""
+    tool would publish, with their section and tags as categories, as feedparser reads them."""
     monkeypatch.chdir(tmp_path)
     result = build_site(ROOTS[tool], tmp_path / "feeds")
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     feed = read_feed(tmp_path / "feeds" / "all.atom")
-    published = {values[0]: set(values[3]) for values in EXPECTED[tool].values() if not values[5]}
+    published = {
+        values[0]: {values[2], *values[3]} for values in EXPECTED[tool].values() if not values[5]
+    }
     assert {entry.title: {tag.term for tag in entry.get("tags", [])} for entry in feed.entries} == (
         published
     )

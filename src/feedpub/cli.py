@@ -516,20 +516,20 @@ def _print_problems(report: Report, quiet: bool, verbose: bool = False) -> None:
     """
     from .errors import Severity
 
-    counts: dict[tuple[Severity, str], int] = {}
-    paths: dict[tuple[Severity, str], set[str]] = {}
+    counts: dict[tuple[Severity, str, str], int] = {}
+    paths: dict[tuple[Severity, str, str], set[str]] = {}
     if not quiet and not verbose:
         for problem in report.problems:
             if problem.severity is Severity.WARNING:
-                key = (problem.severity, problem.kind)
+                key = (problem.severity, problem.field or "", problem.kind)
                 counts[key] = counts.get(key, 0) + 1
                 paths.setdefault(key, set()).add(problem.path)
-    shown: set[tuple[Severity, str]] = set()
+    shown: set[tuple[Severity, str, str]] = set()
     for problem in report.problems:
         if problem.severity is not Severity.WARNING or verbose:
             click.echo(str(problem), err=True)
             continue
-        key = (problem.severity, problem.kind)
+        key = (problem.severity, problem.field or "", problem.kind)
         if quiet or key in shown:
             continue
         shown.add(key)
