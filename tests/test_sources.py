@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import TESTS, build_site, read_feed, run
+from conftest import TESTS, build_site, read_feed, run, write_article
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -527,3 +527,19 @@ def test_a_bad_image_address_names_the_key_it_was_written_under(
     """A bad image address is reported under the key the user wrote, on its line."""
     parsed = parse_yaml(REQUIRED + front)
     assert [(problem.field, problem.line) for problem in parsed.problems] == [(field, line)]
+
+
+def test_an_article_leaves_the_feeds_when_its_expiry_date_comes(tmp_path: Path) -> None:
+    """`expiryDate` (Hugo) in the future: published now; a rerun after it, with nothing else
+    changed, takes the article out (the expiry is a due date, never skipped)."""
+    articles = tmp_path / "articles"
+    write_article(articles, "keep.md", "title: Keep\nsection: News\npublished: 2021-03-01")
+    write_article(articles, "offer.md", "title: Offer\nsection: News\npublished: 2021-03-02\n"
+                  "expiryDate: 2021-06-01T00:00:00Z")  # fmt: skip
+    out = tmp_path / "feeds"
+    assert build_site(articles, out, None, now="2021-05-01T00:00:00Z").exit_code == 0
+    assert [e.title for e in read_feed(out / "all.atom").entries] == ["Offer", "Keep"]
+    assert build_site(articles, out, None, now="2021-05-15T00:00:00Z").exit_code == 0
+    assert [e.title for e in read_feed(out / "all.atom").entries] == ["Offer", "Keep"]
+    assert build_site(articles, out, None, now="2021-06-01T00:00:00Z").exit_code == 0
+    assert [e.title for e in read_feed(out / "all.atom").entries] == ["Keep"]

@@ -121,7 +121,7 @@ def _build(
     previous = store.read_state()  # read only, for the last good versions, when validating
     rules = Rules(previous, fingerprint(config), now, started=time.time_ns(),
                   use_cache=options.use_cache)  # fmt: skip
-    source = Source(root, config, previous, trusted=rules.trusted, jobs=options.jobs,
+    source = Source(root, config, previous, trusted=rules.trusted, now=now, jobs=options.jobs,
                     progress=options.progress)  # fmt: skip
     scanned = source.scan()
     writing = options.mode is not Mode.VALIDATE

@@ -131,7 +131,10 @@ def plan(
             groups.append(
                 _group(site, kind, name, slug, members[slug], limit=limit, archived=archived)
             )
-    due = min((a.published for a in distinct if not a.draft and a.published > now), default=None)
+    # The next build that must not be skipped: a future article falls due, or one expires.
+    upcoming = [a.published for a in distinct if not a.draft and a.published > now]
+    upcoming += [expires for a in published if (expires := getattr(a, "expires", None))]
+    due = min(upcoming, default=None)
     return Plan(tuple(groups), len(published), tuple(problems), due)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from .load import File, Loaded, Progress, Scan, load_articles, read_articles, read_bodies, scan
@@ -21,9 +22,10 @@ class Source:
     """The articles under one folder, for one build."""
 
     def __init__(
-        self, root: Path, config: Config, previous: State, *, trusted: bool, jobs: int = 1,
-        progress: Progress | None = None,
+        self, root: Path, config: Config, previous: State, *, trusted: bool, now: datetime,
+        jobs: int = 1, progress: Progress | None = None,
     ) -> None:  # fmt: skip
+        self.now = now  # expiry dates are judged against it
         self.root = root
         self.config = config
         self.previous = previous
@@ -39,14 +41,14 @@ class Source:
         """Every article's listing: from the cache where its file is unchanged, else parsed."""
         return load_articles(
             self.root, self.config, max_bytes=self.config.build.max_article_bytes, files=files,
-            cache=cache, progress=self.progress, jobs=self.jobs,
+            cache=cache, progress=self.progress, jobs=self.jobs, now=self.now,
         )  # fmt: skip
 
     def parsed(self, files: Sequence[File]) -> Loaded:
         """The given files parsed in full, with every problem a full build would report."""
         return load_articles(
             self.root, self.config, max_bytes=self.config.build.max_article_bytes,
-            files=list(files),
+            files=list(files), now=self.now,
         )  # fmt: skip
 
     def whole(self, listed: Mapping[str, Listed]) -> dict[str, Article]:
@@ -65,7 +67,7 @@ class Source:
                 )  # fmt: skip
             else:
                 again.append(listing)
-        whole.update(read_articles(self.root, self.config, again))
+        whole.update(read_articles(self.root, self.config, again, now=self.now))
         return whole
 
     def contents(
