@@ -543,3 +543,14 @@ def test_an_article_leaves_the_feeds_when_its_expiry_date_comes(tmp_path: Path) 
     assert [e.title for e in read_feed(out / "all.atom").entries] == ["Offer", "Keep"]
     assert build_site(articles, out, None, now="2021-06-01T00:00:00Z").exit_code == 0
     assert [e.title for e in read_feed(out / "all.atom").entries] == ["Keep"]
+
+
+def test_check_verbose_says_which_key_each_field_came_from() -> None:
+    """`feedpub check -v` prints, on stdout, each article's fields with the key they came from."""
+    result = run("check", "-v", "--articles", ROOTS["jekyll"])
+    lines = [line for line in result.stdout.splitlines() if "trilateral-talks" in line]
+    assert len(lines) == 1
+    assert "section ← categories[0]" in lines[0]
+    assert "subtitle ← excerpt" in lines[0]
+    assert "slug ← file name" in lines[0]
+    assert "trilateral-talks" not in result.stderr

@@ -66,7 +66,8 @@ _quiet_option = click.option(
 )
 _verbose_problems_option = click.option(
     "-v", "--verbose", is_flag=True,
-    help="List every warning (by default, each kind of warning is shown once, with a count).",
+    help="List every warning (by default, each kind of warning is shown once, with a count), "
+    "and which front-matter key each field of each article came from.",
 )  # fmt: skip
 
 
@@ -200,10 +201,11 @@ def check(
     config = _config(config_path)
     _articles_folder(articles)
     now = _now(now_text, config)
-    report = _run(
-        lambda: run(articles, out, config, now, Options(Mode.VALIDATE)), f"checking {articles}"
-    )
+    options = Options(Mode.VALIDATE, use_cache=False)  # check parses every file
+    report = _run(lambda: run(articles, out, config, now, options), f"checking {articles}")
     _print_problems(report, quiet, verbose)
+    if verbose:
+        _print_origins(articles, config)
     if not quiet:
         click.echo(
             f"{_count(report.files, 'file')}, {_count(report.articles, 'valid article')}, "
@@ -213,6 +215,18 @@ def check(
         )
     if report.errors:
         sys.exit(EXIT_PROBLEMS)
+
+
+def _print_origins(articles: Path, config: Config) -> None:
+    """Which key each field of each article came from (stdout: it was asked for)."""
+    from .errors import printable
+    from .load import origins_of, scan
+
+    for file in scan(articles).files:
+        origins = origins_of(articles, config, file.source)
+        if origins:
+            fields = ", ".join(f"{field} ← {key}" for field, key in sorted(origins.items()))
+            click.echo(printable(f"{file.path}: {fields}"))
 
 
 @main.command("list")
