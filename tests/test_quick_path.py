@@ -149,7 +149,7 @@ EDITS = st.lists(
 
 
 @settings(
-    max_examples=12, deadline=None, database=None,
+    max_examples=8, deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )  # fmt: skip
 @example(edits=[("title", 0), ("body", 1), ("typo", 2), ("title", 2)], config=CONFIGS[0])
