@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -40,7 +42,9 @@ def make_site(folder: Path, count: int, edition: str) -> None:
 
 
 def snapshot(out: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(out)): path.read_bytes() for path in feed_files(out)}
+    """Every document: Atom, RSS and JSON Feed."""
+    documents = sorted(out.rglob("*.json"))
+    return {str(path.relative_to(out)): path.read_bytes() for path in feed_files(out) + documents}
 
 
 def feedpub_process(articles: Path, out: Path, *extra: str) -> subprocess.Popen[bytes]:
@@ -49,33 +53,92 @@ def feedpub_process(articles: Path, out: Path, *extra: str) -> subprocess.Popen[
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+# Run in a child process: feedpub's build, killed with SIGKILL by itself at the given rename
+# of a document into place (before or after it), so that a kill lands mid-write for sure.
+SELF_KILLING = """
+import os, signal, sys
+from feedpub.cli import main
+at, after = int(sys.argv[1]), sys.argv[2] == "after"
+real, calls = os.replace, [0]
+def replace(source, target):
+    calls[0] += 1
+    if calls[0] == at and not after:
+        os.kill(os.getpid(), signal.SIGKILL)
+    real(source, target)
+    if calls[0] == at:
+        os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace
+main(sys.argv[3:])
+"""
+
+
+def self_killing_process(
+    articles: Path, out: Path, at: int, moment: str
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-c", SELF_KILLING, str(at), moment, "build",
+               "--articles", str(articles), "--out", str(out), "--now", "2026-01-01T00:00:00Z",
+               "-q"]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def changed_documents(out: Path, old: dict[str, bytes], new: dict[str, bytes]) -> int:
+    """How many documents are the new ones, after asserting each is the old or the new one,
+    whole (it parses)."""
+    found = snapshot(out)
+    assert found.keys() == old.keys()
+    for name, data in found.items():
+        assert data in (old[name], new[name]), f"{name} is neither the old nor the new file"
+        json.loads(data) if name.endswith(".json") else etree.fromstring(data)
+    return sum(found[name] == new[name] != old[name] for name in found)
+
+
 def test_a_build_killed_at_any_moment_leaves_old_or_new_files(tmp_path: Path) -> None:
-    """kill -9 mid-build: every feed is still the old one or the new one, whole and parseable."""
+    """kill -9 mid-build: every feed is still the old one or the new one, whole and parseable;
+    kills that land while documents are being written leave a mix of old and new ones."""
     old_site, new_site = tmp_path / "old", tmp_path / "new"
-    make_site(old_site, 300, "first")
-    make_site(new_site, 300, "second")
+    make_site(old_site, 120, "first")
+    make_site(new_site, 120, "second")
     reference = tmp_path / "reference"
     build_site(new_site, reference)
     new = snapshot(reference)
-    out = tmp_path / "feeds"
-    build_site(old_site, out)
-    old = snapshot(out)
+    pristine = tmp_path / "pristine"
+    build_site(old_site, pristine)
+    old = snapshot(pristine)
     assert old.keys() == new.keys()
+    assert all(old[name] != new[name] for name in old)  # every document changes
+    out = tmp_path / "feeds"
 
-    started = time.monotonic()
-    assert feedpub_process(new_site, tmp_path / "timing").wait(60) == 0
-    duration = time.monotonic() - started
+    # Killed by itself at a chosen rename: exactly the documents renamed before are new.
+    total = len(old)
+    for at, moment, expected in [
+        (1, "before", 0), (1, "after", 1), (total // 2, "after", total // 2),
+        (total, "before", total - 1),
+    ]:  # fmt: skip
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(pristine, out)
+        process = self_killing_process(new_site, out, at, moment)
+        assert process.wait(60) == -signal.SIGKILL
+        assert changed_documents(out, old, new) == expected, (at, moment)
+
+    # Killed from outside at a random moment, mostly while writing: the moment the first new
+    # document appears, then at once or a little later.
     chance = random.Random(20210401)
-    for _ in range(8):
+    mixed = 0
+    for _ in range(6):
         shutil.rmtree(out)
-        build_site(old_site, out)
+        shutil.copytree(pristine, out)
         process = feedpub_process(new_site, out)
-        time.sleep(chance.uniform(0.1, duration))
+        for _poll in range(20_000):  # at most about 20 s
+            if process.poll() is not None or (out / "all.atom").read_bytes() != old["all.atom"]:
+                break
+            time.sleep(0.001)
+        time.sleep(chance.choice([0, 0, chance.uniform(0, 0.05)]))
         process.kill()
         process.wait()
-        for name, data in snapshot(out).items():
-            assert data in (old[name], new[name]), f"{name} is neither the old nor the new file"
-            etree.fromstring(data)
+        changed = changed_documents(out, old, new)
+        mixed += 0 < changed < total
+    assert mixed >= 1  # some kills landed mid-write (the first ones, deterministically, did)
+
     result = build_site(new_site, out)
     assert result.exit_code == 0
     assert snapshot(out) == new
@@ -103,13 +166,18 @@ def test_a_second_build_waits_for_the_first(tmp_path: Path) -> None:
     out.mkdir()
     handle = open(out / LOCK_FILE, "a+b")  # noqa: SIM115 - released by the timer below
     fcntl.flock(handle, fcntl.LOCK_EX)
-    timer = threading.Timer(0.5, handle.close)
+    written_while_held: list[list[Path]] = []
+
+    def release() -> None:
+        written_while_held.append(feed_files(out))  # what the waiting build wrote meanwhile
+        handle.close()
+
+    timer = threading.Timer(0.5, release)
     timer.start()
-    started = time.monotonic()
     result = build_site(tmp_path / "articles", out, None, "--wait", "30")
     timer.join()
     assert result.exit_code == 0
-    assert time.monotonic() - started >= 0.4
+    assert written_while_held == [[]]  # it waited: nothing was written before the release
     assert len(read_feed(out / "all.atom").entries) == 3
 
 

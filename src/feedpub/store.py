@@ -101,6 +101,7 @@ class LocalStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._real: set[str] = set()  # folders under the root found to be real folders
 
     @contextlib.contextmanager
     def locked(self, wait: float) -> Iterator[None]:
@@ -175,10 +176,14 @@ class LocalStore:
             atomic_write(self.root / STATE_FILE, data, PRIVATE)
 
     def stat(self, name: str) -> tuple[int, int] | None:
-        """A document's size and modification time, or None when it is missing."""
+        """A document's size and modification time, or None when it is missing or reached
+        through a link (the document itself or one of its folders): such a document is
+        never taken as up to date, so that each build refuses and reports it again."""
         try:
-            info = os.stat(self.root / name)
+            info = os.lstat(self.root / name)
         except (OSError, ValueError):
+            return None
+        if not stat_module.S_ISREG(info.st_mode) or not self._folders_are_real(name):
             return None
         return info.st_size, info.st_mtime_ns
 
@@ -227,13 +232,15 @@ class LocalStore:
         self._remove_leftovers()
         written, refused = [], []
         for name, data in rendered:
+            path = self.root / name
+            # A link is refused even when the bytes it leads to are the document's.
+            if not self._real_folders(name) or path.is_symlink():
+                refused.append(name)
+                continue
             if not self.differs(name, data):
                 continue
-            path = self.root / name
-            if not self._real_folders(name) or path.is_symlink() or (
-                name not in previous.documents and path.exists() and not self.is_ours(name)
-            ):  # fmt: skip
-                refused.append(name)  # a stranger's file, or a link, where a document would go
+            if name not in previous.documents and path.exists() and not self.is_ours(name):
+                refused.append(name)  # a stranger's file where a document would go
                 continue
             atomic_write(path, data)
             written.append(name)
@@ -267,6 +274,21 @@ class LocalStore:
                     raise OutputError(str(folder), error) from None
             if not stat_module.S_ISDIR(info.st_mode):
                 return False
+        return True
+
+    def _folders_are_real(self, name: str) -> bool:
+        """Every folder of document `name` is a real folder, not a link (nothing is made)."""
+        folder = ""
+        for part in name.split("/")[:-1]:
+            folder = f"{folder}/{part}" if folder else part
+            if folder in self._real:
+                continue
+            try:
+                if not stat_module.S_ISDIR(os.lstat(self.root / folder).st_mode):
+                    return False
+            except (OSError, ValueError):
+                return False
+            self._real.add(folder)
         return True
 
     def _documents_on_disk(self) -> Iterator[str]:

@@ -1,0 +1,194 @@
+"""The quick path (an in-place edit of a few feed entries) and the full path agree.
+
+After any sequence of edits, a build that uses the cache (which takes the quick
+path whenever it can) reports the same problems and writes the same bytes as a
+build that trusts nothing cached (`--no-cache`, the full path).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from conftest import build_site, write_article
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from feedpub import incremental
+
+LIMIT = 2048  # build.max_article_bytes in the test configuration
+ARTICLES = 3
+SECTIONS = ["World", "Business"]
+TOPICS = [["Trade"], ["Trade", "Climate"], ["Energy"]]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def settled_at_once() -> Iterator[None]:
+    """Trust a file's stat as soon as it is recorded (see tests/test_cache.py): the quick
+    path only runs when the last build's stats are trusted."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(incremental, "RACY_NS", 0)
+        yield
+
+
+@pytest.fixture(scope="module")
+def quick_taken() -> Iterator[list[bool]]:
+    """Whether each call of Rules.quick_edit took the quick path, over the whole module."""
+    taken: list[bool] = []
+    real = incremental.Rules.quick_edit
+
+    def spy(self: incremental.Rules, *args: object, **kwargs: object) -> object:
+        result = real(self, *args, **kwargs)  # type: ignore[arg-type]
+        taken.append(result is not None)
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(incremental.Rules, "quick_edit", spy)
+        yield taken
+
+
+# What each edit sets: a field of the article, to a value (with the step's number).
+CHANGES: dict[str, tuple[str, object]] = {
+    "title": ("title", "Retitled {step}"),
+    "body": ("body", "Rewritten body {step}."),
+    "typo": ("extra", "\ntittle: typo {step}"),  # an unknown key: a warning
+    "untypo": ("extra", ""),
+    "huge": ("body", "Huge. " * (LIMIT // 5)),  # beyond max_article_bytes: an error
+    "shrink": ("body", "Small again {step}."),
+    "break": ("broken", True),
+    "repair": ("broken", False),
+    "topics": ("topics", ["Energy", "Climate"]),
+    "template": ("body", "Step {step}: {{{{< figure src=x.png >}}}}"),  # a rendering warning
+    "image": ("extra", "\nimage:\n  url: /i{step}.jpg\n  caption: Caption {step}."),
+    "author": ("extra", "\nauthor: Writer {step}"),
+}
+
+
+class Site:
+    """A few tiny articles whose every field an edit may change."""
+
+    def __init__(self, root: Path, config: str = "") -> None:
+        self.root = root
+        self.articles = root / "articles"
+        self.config = root / "feedpub.toml"
+        self.config.write_text(f"[build]\nmax_article_bytes = {LIMIT}\n{config}")
+        self.fields = {
+            number: {
+                "title": f"Article {number}",
+                "section": SECTIONS[number % 2],
+                "topics": TOPICS[number % 3],
+                "body": f"Body {number}.",
+                "extra": "",
+                "broken": False,
+            }
+            for number in range(ARTICLES)
+        }
+        for number in self.fields:
+            self.write(number)
+
+    def path(self, number: int) -> Path:
+        return self.articles / f"a{number}.md"
+
+    def write(self, number: int) -> None:
+        fields = self.fields[number]
+        published = "someday" if fields["broken"] else f"2021-01-0{number + 1}T12:00:00Z"
+        front = (
+            f"title: {fields['title']}\nsection: {fields['section']}\n"
+            f"topics: [{', '.join(fields['topics'])}]\npublished: {published}{fields['extra']}"
+        )
+        write_article(self.articles, f"a{number}.md", front, f"{fields['body']}\n")
+
+    def apply(self, edit: str, number: int, step: int) -> None:
+        """One edit; an edit of a missing file writes it anew."""
+        path = self.path(number)
+        if edit == "delete":
+            path.unlink(missing_ok=True)
+            return
+        fields = self.fields.setdefault(
+            number, {"title": f"New {number}", "section": "World", "topics": ["Trade"],
+                     "body": "New.", "extra": "", "broken": False},
+        )  # fmt: skip
+        if edit == "touch":
+            if path.exists():
+                os.utime(path, (1_600_000_000 + step, 1_600_000_000 + step))
+                return
+        elif edit == "section":
+            fields["section"] = SECTIONS[(SECTIONS.index(str(fields["section"])) + 1) % 2]
+        elif edit in CHANGES:
+            key, value = CHANGES[edit]
+            fields[key] = value.format(step=step) if isinstance(value, str) else value
+        self.write(number)
+
+
+def documents(out: Path) -> dict[str, bytes]:
+    """Every document feedpub wrote (not its state, cache or lock)."""
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in out.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
+def problems(result: Result, out: Path) -> list[str]:
+    """The problems a build printed, its folder's name replaced."""
+    lines = result.output.replace(str(out), "<out>").splitlines()
+    return [line for line in lines if re.search(r": (error|warning): ", line)]
+
+
+EDIT_NAMES = [*CHANGES, "section", "add", "delete", "touch"]
+# The default configuration, and one with summaries, short feeds and archive pages.
+CONFIGS = ["", '[feeds]\ncontent = "summary"\nmax_entries = 2\n'
+               "[archives]\nenabled = true\npage_size = 2\n"]  # fmt: skip
+EDITS = st.lists(
+    st.tuples(st.sampled_from(EDIT_NAMES), st.integers(0, ARTICLES)), min_size=1, max_size=6
+)
+
+
+@settings(
+    max_examples=8, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)  # fmt: skip
+@example(edits=[("title", 0), ("body", 1), ("typo", 2), ("title", 2)], config=CONFIGS[0])
+@example(edits=[("typo", 0), ("huge", 1), ("title", 2)], config=CONFIGS[0])
+@example(edits=[("body", 0), ("huge", 0), ("shrink", 0), ("title", 0)], config=CONFIGS[0])
+@example(edits=[("break", 1), ("title", 0), ("repair", 1), ("body", 1)], config=CONFIGS[0])
+@example(
+    edits=[("title", 1), ("section", 1), ("topics", 0), ("touch", 2), ("body", 2)],
+    config=CONFIGS[0],
+)
+@example(edits=[("add", 3), ("title", 3), ("delete", 3), ("title", 0)], config=CONFIGS[0])
+@given(edits=EDITS, config=st.sampled_from(CONFIGS))
+def test_the_quick_path_and_the_full_path_agree(
+    tmp_path_factory: pytest.TempPathFactory, quick_taken: list[bool],
+    edits: list[tuple[str, int]], config: str,
+) -> None:  # fmt: skip
+    """After each edit, the cached build (folder A) and the --no-cache build (folder B)
+    print the same problems, exit alike and hold the same documents, byte for byte."""
+    root = tmp_path_factory.mktemp("quick")
+    site = Site(root, config)
+    cached, full = root / "feeds-cached", root / "feeds-full"
+    for step, (edit, number) in enumerate([("none", 0), *edits]):
+        if edit != "none":
+            site.apply(edit, number, step)
+        with_cache = build_site(site.articles, cached, site.config)
+        without = build_site(site.articles, full, site.config, "--no-cache")
+        assert problems(with_cache, cached) == problems(without, full), (step, edit, number)
+        assert with_cache.exit_code == without.exit_code, (step, edit, number)
+        assert documents(cached) == documents(full), (step, edit, number)
+
+
+def test_the_edits_above_take_the_quick_path(tmp_path: Path, quick_taken: list[bool]) -> None:
+    """The property above compares the quick path with the full one: in-place edits of
+    titles and bodies, even one that brings a warning, do take it."""
+    site = Site(tmp_path)
+    out = tmp_path / "feeds"
+    build_site(site.articles, out, site.config)
+    for step, edit in enumerate(["title", "body", "typo"], start=1):
+        site.apply(edit, step % ARTICLES, step)
+        del quick_taken[:]
+        result = build_site(site.articles, out, site.config)
+        assert quick_taken == [True], (edit, result.output)
