@@ -23,11 +23,13 @@ that fails when a release changes the behaviour:
 - RSS gets no link but ``self`` and the channel's ``<link>``: the hub and
   archive links are added by the feed extension, in both formats alike.
 
-And one trap of the readers built on feedparser: it takes ``media:description``
-(the image caption) for the entry's content when an entry has a summary but no
-content, so a reader shows the caption in place of the article. An entry with
-a lead image therefore always carries content: in summary mode, the figure and
-the summary.
+And two traps of the readers built on feedparser, both from its reading
+``media:description`` (the image caption) as a description: when an entry has a
+summary but no content, the caption becomes the content (a reader shows it in
+place of the article); and a caption met after the summary replaces the
+entry's ``summary_detail`` (rss2email mails it as the whole article). An entry
+with a lead image therefore always carries content (in summary mode, the
+figure and the summary), and its summary comes after its media elements.
 """
 
 from __future__ import annotations
@@ -142,6 +144,7 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
             entry.set(XML_BASE, self.base)
         _zulu(entry)
         self._media(entry)
+        _summary_last(entry, "summary")
         return entry
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
@@ -149,6 +152,7 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
             updated = etree.SubElement(item, f"{{{ATOM_NS}}}updated")
             updated.text = self.updated.isoformat().replace("+00:00", "Z")
         self._media(item)
+        _summary_last(item, "description")
         return item
 
     def _media(self, parent: etree._Element) -> None:
@@ -168,6 +172,15 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
             credit = etree.SubElement(media, f"{{{MEDIA_NS}}}credit")
             credit.text = clean(image.credit)
         etree.SubElement(parent, f"{{{MEDIA_NS}}}thumbnail", url=image.url)
+
+
+def _summary_last(entry: etree._Element, tag: str) -> None:
+    """Move the entry's summary after its media elements (see the module's note): feedparser
+    takes a media:description it meets after the summary for the entry's summary_detail,
+    and rss2email mails that; met before, the summary that follows takes its place."""
+    summary = entry.find(tag)
+    if summary is not None and entry.find(f"{{{MEDIA_NS}}}content") is not None:
+        entry.append(summary)
 
 
 class _Entry(FeedEntry):  # type: ignore[misc]
