@@ -413,3 +413,24 @@ def test_check_reports_exactly_what_build_reports_for_hostile_input(site: Path) 
     assert sorted(problem_lines(built)) == expected, built.output
     assert problem_lines(checked) == problem_lines(built)
     assert checked.exit_code == built.exit_code == 1
+
+
+def test_check_reports_the_warnings_rendering_finds(tmp_path: Path) -> None:
+    """Template code, a removed embed and HTML nested too deep are found while rendering the
+    body; `feedpub check` reports them exactly as `feedpub build` does."""
+    from conftest import run, write_article
+
+    articles = tmp_path / "articles"
+    write_article(
+        articles, "a.md", "title: A\nsection: News\npublished: 2021-03-01",
+        "{{< tweet 1 >}}\n\n<iframe src=\"https://video.example/x\"></iframe>\n\n"
+        + "<div>" * 200 + "deep" + "</div>" * 200 + "\n",
+    )  # fmt: skip
+    built = run("build", "--articles", articles, "--out", tmp_path / "feeds")
+    checked = run("check", "--articles", articles, "--out", tmp_path / "feeds")
+
+    def problems(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith(str(articles))]
+
+    assert len(problems(built.stderr)) == 3
+    assert problems(checked.stderr) == problems(built.stderr)

@@ -134,3 +134,34 @@ def test_a_state_without_read_permission_is_an_error_naming_it(site: Path) -> No
     assert f"feedpub: error: {state}: cannot read the build state (Permission denied)" in (
         result.output
     )
+
+
+@pytest.mark.parametrize("name", ["all.atom", "sections/news.rss", "index.html", ".feedpub-cache"])
+def test_a_fifo_in_the_output_folder_never_blocks_the_build(tmp_path: Path, name: str) -> None:
+    """A FIFO where a document (or the cache) goes is never opened for reading: the build goes
+    on, refuses the FIFO as a stranger's file (a document) or ignores it (the cache)."""
+    import os
+
+    articles = tmp_path / "articles"
+    write_article(articles, "a.md", "title: A\nsection: News\npublished: 2021-03-01")
+    out = tmp_path / "feeds"
+    (out / name).parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(out / name)
+    result = build_site(articles, out)  # would hang for ever on open()
+    assert result.exit_code == (0 if name.startswith(".") else 1), result.output
+    if not name.startswith("."):
+        assert f"{out / name}: error: this file was not written by feedpub" in result.output
+
+
+def test_a_fifo_as_the_state_is_exit_2_naming_it(tmp_path: Path) -> None:
+    """A FIFO in place of the build state stops the build (exit 2) and names it; nothing hangs."""
+    import os
+
+    articles = tmp_path / "articles"
+    write_article(articles, "a.md", "title: A\nsection: News\npublished: 2021-03-01")
+    out = tmp_path / "feeds"
+    out.mkdir()
+    os.mkfifo(out / ".feedpub-state")
+    result = build_site(articles, out)
+    assert result.exit_code == 2
+    assert f"{out / '.feedpub-state'}: the build state is not a plain file" in result.output

@@ -136,24 +136,26 @@ def _build(
         unreadable=scanned.unreadable,
     )  # fmt: skip
     report = planned.report
-    if not writing:
-        return report
-    if options.strict and report.errors:
+    if writing and options.strict and report.errors:
         return replace(report, held_back=True)
 
-    # Render what changed: only documents whose inputs are not those they were made from.
+    # Whole articles and their content: every feed's entries (the last good versions the
+    # state keeps); rendering them finds problems of their own, which `check` reports too.
     pages = layout.documents(config, report.groups)
-    prints = rules.fingerprints(pages, report.groups)
-    stale = [page for page in pages if not rules.current(store, page.path, prints[page.path])]
-    # Whole articles: every feed's entries (the last good versions the state keeps), and
-    # the entries of the archive pages to render (the rest of the archive is not read).
     in_feeds = source.whole({e.source: e for page in pages if not page.archive
                              for e in page.entries})  # fmt: skip
-    archived = source.whole({e.source: e for page in stale if page.archive
-                             for e in page.entries if e.source not in in_feeds})  # fmt: skip
     kept = {a.source for a in planned.kept}
     contents = source.contents(in_feeds, kept)
     rendering = [problem for item in contents.values() for problem in item.problems]
+    if not writing:
+        return replace(report, problems=_ordered((*report.problems, *rendering)))
+
+    # Render what changed: only documents whose inputs are not those they were made from,
+    # and for archive pages only their entries are read (the rest of the archive is not).
+    prints = rules.fingerprints(pages, report.groups)
+    stale = [page for page in pages if not rules.current(store, page.path, prints[page.path])]
+    archived = source.whole({e.source: e for page in stale if page.archive
+                             for e in page.entries if e.source not in in_feeds})  # fmt: skip
     shown = {key: item.content for key, item in contents.items()}
     shown.update((key, item.content) for key, item in source.contents(archived, kept).items())
     rendered = _render(config, stale, shown, {**in_feeds, **archived}, report.groups)

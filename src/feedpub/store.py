@@ -27,6 +27,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from . import layout
 from .errors import LockedError, OutputError, UsageError
@@ -147,7 +148,7 @@ class LocalStore:
         """
         path = self.root / STATE_FILE
         try:
-            data = path.read_bytes()
+            data = _read_file(path)
         except FileNotFoundError:
             return State()
         except OSError as error:
@@ -155,13 +156,18 @@ class LocalStore:
                 f"{path}: cannot read the build state ({error.strerror}); expected a file "
                 "this user may read (was the last build run as another user?)"
             ) from None
+        if data is None:
+            raise UsageError(
+                f"{path}: the build state is not a plain file; expected the file feedpub "
+                "writes there (move this one away)"
+            )
         return decode_state(data)
 
     def read_cache(self, fingerprint: str) -> dict[str, Cached]:
         """The parse cache the previous build left, if made under `fingerprint`."""
         try:
-            with open(self.root / CACHE_FILE, "rb") as stream:
-                return decode_cache(stream, fingerprint)
+            with _open_file(self.root / CACHE_FILE) as stream:
+                return {} if stream is None else decode_cache(stream, fingerprint)
         except OSError:
             return {}
 
@@ -189,11 +195,8 @@ class LocalStore:
 
     def differs(self, name: str, data: bytes) -> bool:
         """True when the document `name` is missing or holds other bytes than `data`."""
-        path = self.root / name
         try:
-            if path.stat().st_size != len(data):
-                return True
-            return path.read_bytes() != data
+            return _read_file(self.root / name, len(data) + 1) != data
         except (OSError, ValueError):
             return True
 
@@ -205,11 +208,10 @@ class LocalStore:
         if format_name is None:
             return False
         try:
-            with open(self.root / name, "rb") as file:
-                head = file.read(8192)
-        except OSError:
+            head = _read_file(self.root / name, 8192)
+        except (OSError, ValueError):
             return False
-        return format_is_ours(format_name, head)
+        return head is not None and format_is_ours(format_name, head)
 
     def stale(self, previous: State, names: Collection[str]) -> list[str]:
         """Documents feedpub wrote that this build would not: those the state lists, and
@@ -322,6 +324,22 @@ class LocalStore:
             except OSError:
                 return
             folder = folder.parent
+
+
+@contextlib.contextmanager
+def _open_file(path: Path) -> Iterator[BinaryIO | None]:
+    """A plain file open for reading, or None for anything else: a FIFO, a device or a
+    folder is never read (a FIFO would block the build forever, holding the lock), and a
+    link is not followed."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(descriptor, "rb") as file:
+        yield file if stat_module.S_ISREG(os.fstat(descriptor).st_mode) else None
+
+
+def _read_file(path: Path, limit: int = -1) -> bytes | None:
+    """The bytes of a plain file (at most `limit`), or None for anything else."""
+    with _open_file(path) as file:
+        return None if file is None else file.read(limit)
 
 
 def _walk_folders(top: Path) -> Iterator[Path]:
