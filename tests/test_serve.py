@@ -292,9 +292,10 @@ def test_etag_is_per_encoding(server: Server) -> None:
     assert get(server, "/all.atom", If_None_Match=coded)[0] == 200
 
 
-@pytest.mark.parametrize(("offset", "status"), [(0, 304), (3600, 304), (-1, 200), (-3600, 200)])
+@pytest.mark.parametrize(("offset", "status"), [(0, 304), (3600, 200), (-1, 200), (-3600, 200)])
 def test_if_modified_since(server: Server, site: Path, offset: int, status: int) -> None:
-    """Equal or later than Last-Modified: 304; earlier: 200."""
+    """Equal to Last-Modified: 304; earlier: 200; later than the server's clock (the document
+    was just built): not a valid date, ignored, 200."""
     mtime = int((site / "feeds" / "all.atom").stat().st_mtime)
     since = formatdate(mtime + offset, usegmt=True)
     assert get(server, "/all.atom", If_Modified_Since=since)[0] == status
@@ -594,3 +595,40 @@ def test_a_failed_rebuild_prints_its_problem_and_returns(
     assert _serve_rebuild(tmp_path / "articles", tmp_path / "feeds", config) is None
     assert "tittle" in capsys.readouterr().err
     assert not (tmp_path / "feeds").exists()
+
+
+def test_connections_beyond_the_limit_wait_and_threads_stay_bounded(site: Path) -> None:
+    """With max_connections held by idle clients, the server starts no more threads; a client
+    beyond the limit is answered once a slot frees."""
+    import time
+
+    from feedpub.delivery.serve import Server as Serving
+
+    class Small(Serving):
+        max_connections = 4
+
+    server = Small(("127.0.0.1", 0), site / "feeds", Settings.of(load_config("")))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    port = server.server_address[1]
+    before = threading.active_count()
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(6)]
+    try:
+        for connection in idle:
+            connection.sendall(b"GET /all.atom HTTP/1.1\r\n")  # headers never finished
+        time.sleep(0.3)
+        assert threading.active_count() - before <= 4
+        for connection in idle[:4]:
+            connection.close()
+        waiting = socket.create_connection(("127.0.0.1", port), timeout=10)
+        waiting.sendall(b"HEAD /all.atom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        idle[4].close()
+        idle[5].close()
+        assert waiting.recv(64).startswith(b"HTTP/1.1 200")
+        waiting.close()
+    finally:
+        for connection in idle:
+            connection.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

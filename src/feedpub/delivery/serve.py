@@ -35,6 +35,7 @@ import socket
 import stat
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -297,8 +298,8 @@ def modified_since(header: str, mtime: int) -> bool:
         since = parsedate_to_datetime(header)
     except (TypeError, ValueError, IndexError):
         return True
-    if since.tzinfo is None:
-        return True
+    if since.tzinfo is None or since.timestamp() > time.time():
+        return True  # a date later than the server's clock is not valid (RFC 7232 §3.3)
     return mtime > since.timestamp()
 
 
@@ -418,6 +419,7 @@ class Server(ThreadingHTTPServer):
 
     daemon_threads = True
     request_queue_size = 128  # 50 clients connecting at once must not overflow the backlog
+    max_connections = 128  # threads at once; further connections wait in the backlog
 
     def __init__(
         self, address: tuple[str, int], root: Path, settings: Settings, *, log: bool = False
@@ -428,7 +430,24 @@ class Server(ThreadingHTTPServer):
         self.settings = settings
         self.documents = Documents()
         self.log = log
+        self._slots = threading.BoundedSemaphore(self.max_connections)
         super().__init__(address, Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Start a thread for the connection once one of `max_connections` is free: a crowd of
+        slow clients makes later ones wait, never the server run out of threads."""
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def url(self) -> str:
