@@ -143,6 +143,7 @@ def test_a_corrupt_state_is_ignored(site: Path) -> None:
     (site / "feeds" / ".feedpub-cache").write_bytes(b"garbage")
     result = build_site(site / "articles", site / "feeds")
     assert result.exit_code == 0
+    assert "the build state is damaged" in result.output
     assert parsed(result.output) == 6
     assert_same_as_without_cache(site / "articles", site / "feeds", site)
 

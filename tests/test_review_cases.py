@@ -205,3 +205,80 @@ def test_state_and_cache_are_private(site: Path) -> None:
     for name in (".feedpub-state", ".feedpub-cache"):
         assert (site / "feeds" / name).stat().st_mode & 0o777 == 0o600
     assert (site / "feeds" / "all.atom").stat().st_mode & 0o777 == 0o644
+
+
+# -- found by a second hostile review -------------------------------------------------------
+
+
+def test_section_in_the_link_pattern_is_the_sections_slug(tmp_path: Path) -> None:
+    """`link_pattern = "{section}/{slug}/"` builds: each article's address has its section."""
+    articles = tmp_path / "articles"
+    write_article(articles, "a.md", "title: A\nsection: Trans-Pacific View\npublished: 2021-03-01")
+    config = tmp_path / "feedpub.toml"
+    config.write_text('[site]\nurl = "https://news.example/"\nlink_pattern = "{section}/{slug}/"\n')
+    result = build_site(articles, tmp_path / "feeds", config)
+    assert result.exit_code == 0, result.output
+    entry = read_feed(tmp_path / "feeds" / "all.atom").entries[0]
+    assert entry.link == "https://news.example/trans-pacific-view/a/"
+
+
+def test_an_author_with_no_letter_or_digit_is_an_error(tmp_path: Path) -> None:
+    """A byline such as "!!!" would make a feed named ".atom": it is an error naming the field."""
+    articles = tmp_path / "articles"
+    write_article(articles, "a.md", 'title: A\nsection: News\npublished: 2021-03-01\nauthor: "!!!"')
+    write_article(articles, "b.md", "title: B\nsection: News\npublished: 2021-03-02")
+    result = build_site(articles, tmp_path / "feeds")
+    assert result.exit_code == 1
+    assert "a.md:5: error: author: expected a name with a letter or digit, got '!!!'" in (
+        result.output
+    )
+    assert not list((tmp_path / "feeds").glob("authors/.*"))
+    assert [e.title for e in read_feed(tmp_path / "feeds" / "all.atom").entries] == ["B"]
+
+
+def test_a_long_address_cannot_multiply_the_output(tmp_path: Path) -> None:
+    """An article address longer than 2,048 characters is an error for that article (its
+    links would each grow by it, in every document); the other articles are published."""
+    articles = tmp_path / "articles"
+    long_url = "https://news.example/" + "x" * 3000
+    write_article(articles, "a.md", f"title: A\nsection: News\npublished: 2021-03-01\n"
+                  f"url: {long_url}", "[a](b) " * 1000)  # fmt: skip
+    write_article(articles, "b.md", "title: B\nsection: News\npublished: 2021-03-02")
+    result = build_site(articles, tmp_path / "feeds")
+    assert result.exit_code == 1
+    assert "a.md:5: error: url: expected an http(s) address" in result.output
+    assert [e.title for e in read_feed(tmp_path / "feeds" / "all.atom").entries] == ["B"]
+
+
+def test_an_entry_whose_html_is_too_large_is_published_with_its_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body rendering to more HTML than MAX_CONTENT is published with its summary only, with a
+    warning: what one article can add to the output is bounded."""
+    from feedpub import content
+
+    monkeypatch.setattr(content, "MAX_CONTENT", 5000)
+    articles = tmp_path / "articles"
+    write_article(articles, "a.md", "title: A\nsection: News\npublished: 2021-03-01\n"
+                  "subtitle: The deck", "[a](b) " * 2000)  # fmt: skip
+    result = build_site(articles, tmp_path / "feeds")
+    assert result.exit_code == 0, result.output
+    assert "more than 5,000; published with its summary only" in result.output
+    entry = read_feed(tmp_path / "feeds" / "all.atom").entries[0]
+    assert entry.summary == "The deck"
+    assert "content" not in entry
+
+
+def test_a_damaged_state_is_built_again_and_says_so(tmp_path: Path) -> None:
+    """A build state cut short (someone else wrote it) costs a full build with a warning that
+    names it: never a silent "no state", and never a build that stops until someone looks."""
+    articles = tmp_path / "articles"
+    write_article(articles, "a.md", "title: A\nsection: News\npublished: 2021-03-01")
+    out = tmp_path / "feeds"
+    assert build_site(articles, out).exit_code == 0
+    state = out / ".feedpub-state"
+    state.write_bytes(state.read_bytes()[:100])
+    result = build_site(articles, out)
+    assert result.exit_code == 0
+    assert f"{state}: warning: the build state is damaged" in result.output
+    assert "damaged" not in build_site(articles, out).output  # the next run is clean

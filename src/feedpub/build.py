@@ -135,7 +135,8 @@ def _build(
         source, store, rules, files=scanned.files, scan_problems=scanned.problems,
         unreadable=scanned.unreadable,
     )  # fmt: skip
-    report = planned.report
+    # What reading the state found wrong is this build's to report, not the next one's.
+    report = replace(planned.report, problems=_ordered((*store.problems, *planned.report.problems)))
     if writing and options.strict and report.errors:
         return replace(report, held_back=True)
 

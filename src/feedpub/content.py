@@ -114,6 +114,12 @@ _ATTRIBUTE = re.compile(
 )
 
 
+# The HTML an entry may carry. Each document repeats it and every relative link grows by its
+# article's address, so a hostile body could otherwise multiply its size many times over in
+# the output; a real article renders to a few times its Markdown at most.
+MAX_CONTENT = 8 * 1024 * 1024
+
+
 class Rendered(NamedTuple):
     """An entry's content, whether its HTML was flattened to text, and what was wrong."""
 
@@ -179,9 +185,15 @@ def render_article(
     summary = xml_text(summary)
     if feeds.content is ContentMode.SUMMARY:
         return Rendered(Content(summary, None), flattened, report.problems())
-    return Rendered(
-        Content(summary, xml_text(figure(article) + cleaned)), flattened, report.problems()
-    )
+    html = xml_text(figure(article) + cleaned)
+    if len(html) > MAX_CONTENT:
+        report.add(
+            f"the body renders to {len(html):,} characters of HTML, more than {MAX_CONTENT:,}; "
+            "published with its summary only",
+            0,
+        )
+        return Rendered(Content(summary, None), flattened, report.problems())
+    return Rendered(Content(summary, html), flattened, report.problems())
 
 
 def body_first_line(text: str, body: str) -> int:

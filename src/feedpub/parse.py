@@ -217,7 +217,7 @@ def _article(
         url = absolute(
             site.link_pattern.format(
                 year=f"{local.year:04d}", month=f"{local.month:02d}", day=f"{local.day:02d}",
-                slug=slug,
+                slug=slug, section=slugify(section),
             ),
             site.url,
         )  # fmt: skip
@@ -249,8 +249,15 @@ def _unknown(path: str, key: str, known: tuple[str, ...], line: int | None, fiel
     return Problem(path, message, line=line, field=field, severity=Severity.WARNING)
 
 
+MAX_ADDRESS = 2048  # characters: an article's address is the base of each of its links
+
+
 def _web_address(address: str, base: str) -> str | None:
-    """`address` made absolute against `base`; None unless that gives an http(s) address."""
+    """`address` made absolute against `base`; None unless that gives an http(s) address of
+    at most MAX_ADDRESS characters (every relative link of the body is resolved against an
+    article's address, in every document: a long one would multiply the output)."""
+    if len(address) > MAX_ADDRESS:
+        return None
     try:
         url = absolute(address, base)
         return url if is_absolute_http(url) else None
@@ -321,7 +328,11 @@ def _authors(fields: _Fields, default: Person) -> tuple[Person, ...]:
                 "author", "expected a name, a list of names, or a mapping with name, email and uri"
             )
             return (default,)
-        if person is not None:
+        if person is not None and not has_slug(person.name):
+            fields.note(
+                "author", f"expected a name with a letter or digit, got {shown(person.name)}"
+            )
+        elif person is not None:
             people.append(person)
     return tuple(people) or (default,)
 

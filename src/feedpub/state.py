@@ -286,15 +286,23 @@ OLDER_FORMATS = {9}  # whose last good versions are still read (their records ar
 
 
 def decode_state(data: bytes) -> State:
-    """The state in `data`; an empty state when it is unreadable or of another format.
+    """The state in `data`; an empty state when it is of another format. Raises ValueError
+    when it is damaged (a state is written whole or not at all: someone else changed it).
 
     A state of an older format whose article records are still read gives its
     last good versions and nothing else: the build after an upgrade groups and
     renders everything again, and loses no article published before it.
     """
     try:
+        record = marshal.loads(data)
+        version = record[0]
+    except (ValueError, TypeError, EOFError, IndexError, KeyError):
+        raise ValueError("the build state is damaged") from None
+    if version != FORMAT and version not in OLDER_FORMATS:
+        return State()  # another version's state: everything is grouped and rendered again
+    try:
         (version, print_, now, due, files, problems, totals, documents, kept,
-         contents, groups) = marshal.loads(data)  # fmt: skip
+         contents, groups) = record  # fmt: skip
         if version in OLDER_FORMATS:
             return State(kept=_Decoded(_decode_records(kept)), contents=_decode_contents(contents))
         if version != FORMAT:
@@ -312,7 +320,7 @@ def decode_state(data: bytes) -> State:
             groups=[GroupRecord._make(group) for group in groups],
         )  # fmt: skip
     except (ValueError, TypeError, EOFError, IndexError, KeyError):
-        return State()
+        raise ValueError("the build state is damaged") from None
 
 
 CHUNK = 2000  # cache entries per marshalled chunk: a large archive is never encoded whole

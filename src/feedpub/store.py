@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import layout
-from .errors import LockedError, OutputError, UsageError
+from .errors import LockedError, OutputError, Problem, Severity, UsageError
 from .formats import is_ours as format_is_ours
 from .state import (
     CACHE_FILE,
@@ -102,6 +102,7 @@ class LocalStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.problems: list[Problem] = []  # what reading the state found wrong
         self._real: set[str] = set()  # folders under the root found to be real folders
 
     @contextlib.contextmanager
@@ -161,7 +162,15 @@ class LocalStore:
                 f"{path}: the build state is not a plain file; expected the file feedpub "
                 "writes there (move this one away)"
             )
-        return decode_state(data)
+        try:
+            return decode_state(data)
+        except ValueError:  # someone else wrote it: build everything again, and say so
+            self.problems.append(Problem(
+                str(path), "the build state is damaged (it was not written by feedpub); "
+                "everything is built again, and a broken article loses the last good version "
+                "that kept it in the feeds", severity=Severity.WARNING,
+            ))  # fmt: skip
+            return State()
 
     def read_cache(self, fingerprint: str) -> dict[str, Cached]:
         """The parse cache the previous build left, if made under `fingerprint`."""
