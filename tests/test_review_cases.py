@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -282,3 +283,24 @@ def test_a_damaged_state_is_built_again_and_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert f"{state}: warning: the build state is damaged" in result.output
     assert "damaged" not in build_site(articles, out).output  # the next run is clean
+
+
+def test_a_body_with_too_many_tags_is_published_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_TAGS tags (reading each costs a hostile body far more than a second a megabyte)
+    or MAX_DEPTH levels, the body is published as escaped text, with a warning."""
+    from feedpub import content
+
+    monkeypatch.setattr(content, "MAX_TAGS", 50)
+    articles = tmp_path / "articles"
+    write_article(articles, "a.md", "title: A\nsection: News\npublished: 2021-03-01\n"
+                  "subtitle: Deck", "*a* " * 100 + "<b>x</b>\n")  # fmt: skip
+    result = build_site(articles, tmp_path / "feeds")
+    assert re.search(r"a\.md: warning: the body has more than 50 HTML tags \(2\d\d\); "
+                     "published as plain text", result.output)  # fmt: skip
+    entry = read_feed(tmp_path / "feeds" / "all.atom").entries[0]
+    html = entry.content[0].value
+    assert "<em>" not in html
+    assert "<b>" not in html
+    assert "a a a" in html

@@ -95,7 +95,6 @@ _ADDRESS = re.compile(r'(\s)(href|src|cite|srcset|id)="([^"]*)"')
 _BLOCK_BOUNDARY = re.compile(
     r"</?(?:p|br|li|h[1-6]|blockquote|div|figure|figcaption|tr|td|th|pre|dd|dt|hr)\b"
 )
-_NORMAL_TAG = re.compile(r"<[^>]*>")  # exact on _prepare's output, whose values are escaped
 _TEMPLATED = re.compile(r"\{\{|\{%|%7B%7B|%7B%25", re.IGNORECASE)
 _LINK_HINT = re.compile(r"://|www\.|@", re.IGNORECASE)
 _LANGUAGE = re.compile(r"language-[A-Za-z0-9_+#.-]+\Z")
@@ -118,6 +117,13 @@ _ATTRIBUTE = re.compile(
 # article's address, so a hostile body could otherwise multiply its size many times over in
 # the output; a real article renders to a few times its Markdown at most.
 MAX_CONTENT = 8 * 1024 * 1024
+
+
+# Tags a body may have and still be read as HTML: a real article has a few thousand; past
+# this, reading each one (about 10 µs) would cost a hostile body far more than a second a
+# megabyte, so the body is published as text.
+MAX_TAGS = 50_000
+_ANY_TAG = re.compile(r"<[^<>]*+>")  # possessive, and it stops at the next `<`: linear
 
 
 class Rendered(NamedTuple):
@@ -168,13 +174,18 @@ def render_article(
     rendered = markdown_to_html(text, options)
     base = article.url
     prefix = footnote_prefix(article.id)
-    prepared = _prepare(rendered, base, prefix, options, report)
-    flattened = prepared.depth > MAX_DEPTH
-    if flattened:
+    tags = rendered.count("<")
+    prepared = None if tags > MAX_TAGS else _prepare(rendered, base, prefix, options, report)
+    flattened = prepared is None or prepared.depth > MAX_DEPTH
+    if prepared is None:
+        report.add(f"the body has more than {MAX_TAGS:,} HTML tags ({tags:,}); published as "
+                   "plain text", 0)  # fmt: skip
+        cleaned = _text_paragraphs(rendered)
+    elif flattened:
         report.add(
             f"the body nests more than {MAX_DEPTH} levels of HTML; published as plain text", 0
         )
-        cleaned = sanitise(_as_paragraphs(prepared.html), base, prefix)
+        cleaned = _text_paragraphs(rendered)
     else:
         cleaned = sanitise(prepared.html, base, prefix)
     if article.subtitle:
@@ -504,8 +515,15 @@ def _prepare(
     """Rendered HTML → the same HTML with every tag in one normal form (see the module's
     docstring), and how deep its elements nest."""
     preparer = _Preparer(fragment, base, prefix, options, report)
-    preparer.run()
+    try:
+        preparer.run()
+    except _TooDeep:  # the body is published as text: no need to read the rest
+        return _Prepared("", MAX_DEPTH + 1)
     return _Prepared("".join(preparer.out), preparer.deepest)
+
+
+class _TooDeep(Exception):
+    """Elements nest deeper than MAX_DEPTH."""
 
 
 class _Preparer:
@@ -623,6 +641,8 @@ class _Preparer:
         stack.append(name)
         self.open_count[name] = self.open_count.get(name, 0) + 1
         self.deepest = max(self.deepest, len(stack))
+        if self.deepest > MAX_DEPTH:
+            raise _TooDeep
         if name in _NO_LINKS_INSIDE:
             self.no_links += 1
 
@@ -702,7 +722,13 @@ def _attributes(tag: _Tag, prefix: str, labels: set[str]) -> dict[str, str]:
         attributes = {
             key: value for key, value in attributes.items() if key not in {"src", "srcset"}
         }
-    return attributes
+    # Only what the sanitiser keeps: it would drop the rest, at a cost that grows with their
+    # number (a tag with 100,000 attributes took it 2 s).
+    allowed = _ATTRIBUTES.get(name, _NONE) | _ATTRIBUTES["*"]
+    return {key: value for key, value in attributes.items() if key in allowed}
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _footnote_id(prefix: str, label: str) -> str:
@@ -723,10 +749,13 @@ def _link_to(value: str, base: str) -> str | None:
     return address if urlsplit(address).scheme in {"http", "https"} else None
 
 
-def _as_paragraphs(fragment: str) -> str:
-    """The text of a prepared HTML fragment, escaped, one paragraph per block."""
-    text = html.unescape(_NORMAL_TAG.sub("\n", fragment))
-    blocks = [" ".join(block.split()) for block in text.split("\n")]
+def _text_paragraphs(fragment: str) -> str:
+    """The text of rendered HTML, escaped, a paragraph per line (the renderer puts each block
+    on lines of its own). A tag is anything from a `<` to the next `>` with no `<` between:
+    one pass, whatever the markup (a body published as text is one whose markup is too deep
+    or too large to read as HTML). Escaped text in paragraphs needs no sanitiser."""
+    text = html.unescape(_ANY_TAG.sub(" ", fragment))
+    blocks = (" ".join(line.split()) for line in text.split("\n"))
     return "".join(f"<p>{html.escape(block)}</p>" for block in blocks if block)
 
 
@@ -745,9 +774,11 @@ def _marked_summary(rendered: str, base: str, prefix: str, options: MarkdownConf
 
 def _summary_text(fragment: str, base: str, prefix: str, options: MarkdownConfig) -> str:
     report = _Report("", "", 1)
+    if fragment.count("<") > MAX_TAGS:
+        return plain_summary(_text_paragraphs(fragment), 1 << 30)
     prepared = _prepare(fragment, base, prefix, options, report)
     if prepared.depth > MAX_DEPTH:
-        return plain_summary(_as_paragraphs(prepared.html), 1 << 30)
+        return plain_summary(_text_paragraphs(fragment), 1 << 30)
     return plain_summary(sanitise(prepared.html, base, prefix), 1 << 30)
 
 
