@@ -155,7 +155,9 @@ def _build(
     contents = source.contents(in_feeds, kept)
     rendering = [problem for item in contents.values() for problem in item.problems]
     shown = {key: item.content for key, item in contents.items()}
-    shown.update((key, item.content) for key, item in source.contents(archived, kept).items())
+    shown.update(
+        (key, item.content) for key, item in source.contents(archived, kept, archived=True).items()
+    )
     rendered = _render(config, stale, shown, {**in_feeds, **archived}, report.groups)
     if options.mode is Mode.CHECK:
         changed = sorted(name for name, data in rendered if store.differs(name, data))

@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 
 from .load import File, Loaded, Progress, Scan, load_articles, read_articles, read_bodies, scan
-from .model import Article, Config, ContentMode, Listed
-from .state import Cached, Rendered, State
+from .model import Article, Config, Content, ContentMode, Listed
+from .state import Cached, Rendered, State, article_from
 
 
 class Source:
@@ -32,6 +32,10 @@ class Source:
         self.trusted = trusted
         self.jobs = jobs
         self.progress = progress
+        archives = config.archives
+        # Archive pages in summary mode are made from each article's card (state.Card).
+        self.cards = archives.enabled and archives.content is ContentMode.SUMMARY
+        self._summaries: dict[str, tuple[str, str]] = {}  # source → (digest, summary)
 
     def scan(self) -> Scan:
         """Every article file, with one stat each."""
@@ -41,7 +45,7 @@ class Source:
         """Every article's listing: from the cache where its file is unchanged, else parsed."""
         return load_articles(
             self.root, self.config, max_bytes=self.config.build.max_article_bytes, files=files,
-            cache=cache, progress=self.progress, jobs=self.jobs, now=self.now,
+            cache=cache, progress=self.progress, jobs=self.jobs, now=self.now, cards=self.cards,
         )  # fmt: skip
 
     def parsed(self, files: Sequence[File]) -> Loaded:
@@ -59,11 +63,19 @@ class Source:
         kept = self.previous.kept
         for source, listing in listed.items():
             last = kept.get(source) if self.trusted else None
+            card = getattr(listing, "card", None)
+            if card is not None:
+                self._summaries[source] = (listing.digest, card[-1])
             if isinstance(listing, Article):
                 whole[source] = listing
             elif last is not None and last.digest == listing.digest:
                 whole[source] = last if last.path == listing.path else replace(
                     last, path=listing.path
+                )  # fmt: skip
+            elif card is not None:
+                article = article_from(card[:-1])
+                whole[source] = article if article.path == listing.path else replace(
+                    article, path=listing.path
                 )  # fmt: skip
             else:
                 again.append(listing)
@@ -71,21 +83,26 @@ class Source:
         return whole
 
     def contents(
-        self, articles: Mapping[str, Article], kept: Collection[str]
+        self, articles: Mapping[str, Article], kept: Collection[str], *, archived: bool = False
     ) -> dict[str, Rendered]:
         """The content of every article, with its warnings: the state's where still valid,
         else rendered.
 
         An article kept for its broken file (its source in `kept`) always has its
         last good content, rendered when it was good: its file's current text is
-        never published.
+        never published. The contents of articles only on archive pages (`archived`)
+        in summary mode come from their cards where they have one.
         """
         previous = self.previous.contents
         contents: dict[str, Rendered] = {}
         missing: list[Article] = []
+        summaries = self._summaries if archived and self.cards else {}
         for source, article in articles.items():
             last = previous.get(source)
-            if last is not None and (
+            card = summaries.get(source)
+            if card is not None and card[0] == article.digest and source not in kept:
+                contents[source] = Rendered(article.digest, Content(card[1], None))
+            elif last is not None and (
                 source in kept or (self.trusted and last.digest == article.digest)
             ):
                 contents[source] = last
