@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
-from .model import Article, Group, GroupKind, Page
-from .state import Cached, Stat, State
+from .model import Article, Group, GroupKind, Listed, Page
+from .state import Cached, Member, Stat, State
 
 if TYPE_CHECKING:
     from .load import File, Loaded
@@ -89,8 +89,8 @@ class Rules:
         previous = self.previous
         if not self.trusted or not previous.groups or not self._clock_moved_forward():
             return None
-        if any(_archive_page(name) for name in previous.documents):
-            return None  # archive pages are made from every member: group them again
+        if not previous.digests and any(_archive_page(name) for name in previous.documents):
+            return None  # archive pages are made from every member, and those are not known
         if len(files) != len(previous.files):
             return None
         changed = []
@@ -123,6 +123,20 @@ class Rules:
             edited[item.source] = item
         if len(edited) != len(changed):
             return None
+        # An archived group's members, each made once (an article is in several groups):
+        # building these stubs costs 0.1 s at 100,000 articles, grouping again 2 s.
+        made: list[Listed | None] = [None] * len(files) if previous.digests else []
+        digests = previous.digests
+
+        def member(number: int) -> Listed:
+            found = made[number]
+            if found is None:
+                file = files[number]
+                found = made[number] = edited.get(file.source) or Member(
+                    file.source, file.path, digests[number]
+                )
+            return found
+
         groups = tuple(
             Group(
                 GroupKind(record.kind),
@@ -132,6 +146,7 @@ class Rules:
                 record.page_url,
                 tuple(edited.get(source) or previous.kept[source] for source in record.sources),
                 record.total,
+                tuple(member(number) for number in record.members),
             )
             for record in previous.groups
         )

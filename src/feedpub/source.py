@@ -96,13 +96,15 @@ class Source:
         previous = self.previous.contents
         contents: dict[str, Rendered] = {}
         missing: list[Article] = []
-        summaries = self._summaries if archived and self.cards else {}
+        summaries = self._summaries if archived and self.cards else None
         for source, article in articles.items():
             last = previous.get(source)
-            card = summaries.get(source)
-            if card is not None and card[0] == article.digest and source not in kept:
-                contents[source] = Rendered(article.digest, Content(card[1], None))
-            elif last is not None and (
+            if summaries is not None and source not in kept:
+                summary = _summary(article, summaries.get(source))
+                if summary is not None:
+                    contents[source] = Rendered(article.digest, Content(summary, None))
+                    continue
+            if last is not None and (
                 source in kept or (self.trusted and last.digest == article.digest)
             ):
                 contents[source] = last
@@ -146,3 +148,15 @@ class Source:
         except (OSError, ArticleError):
             return 0
         return body_first_line(text, body) - 1 if text.endswith(body) else 0
+
+
+def _summary(article: Article, card: tuple[str, str] | None) -> str | None:
+    """An archived article's summary without rendering its body: its card's, or its deck
+    (a summary-mode entry shows nothing else); None when only its body can tell."""
+    if card is not None and card[0] == article.digest:
+        return card[1]
+    if article.subtitle:
+        from .content import xml_text
+
+        return xml_text(article.subtitle)
+    return None

@@ -37,11 +37,11 @@ from typing import Any, BinaryIO, NamedTuple
 
 from . import __version__
 from .errors import Problem, Severity
-from .model import Article, Config, Content, Image, Person
+from .model import Article, Config, Content, Group, Image, Person
 
 STATE_FILE = ".feedpub-state"
 CACHE_FILE = ".feedpub-cache"
-FORMAT = 10  # raise when a record changes: an older state then reads as empty
+FORMAT = 11  # raise when a record changes: an older state then reads as empty
 # but for the last good versions (see decode_state)
 
 
@@ -76,6 +76,9 @@ class GroupRecord(NamedTuple):
     page_url: str
     total: int
     sources: tuple[str, ...]  # its entries' files, in feed order
+    # An archived group's members (newest first), as indices into the state's files (a
+    # few bytes each): what a quick edit needs to make the archive pages that hold it.
+    members: tuple[int, ...] = ()
 
 
 class ArticleRecord(NamedTuple):
@@ -193,6 +196,7 @@ class State:
     kept: Mapping[str, Article] = field(default_factory=dict)
     contents: Mapping[str, Rendered] = field(default_factory=dict)
     groups: Sequence[GroupRecord] = ()  # the feeds as grouped
+    digests: Sequence[str] = ()  # by file (as `files`): the digest of an archived member's
 
 
 class _Decoded(Mapping[str, Article]):
@@ -253,6 +257,65 @@ def keep_last_good(state: State, broken: Mapping[str, str]) -> tuple[list[Articl
     return kept, problems
 
 
+class Member:
+    """An archived group's member in a quick edit: its file and digest, all that an archive
+    page's fingerprint and a read of the whole article need (grouping never sees one)."""
+
+    __slots__ = ("digest", "path", "source")
+
+    def __init__(self, source: str, path: str, digest: str) -> None:
+        self.source, self.path, self.digest = source, path, digest
+
+    @property
+    def id(self) -> str:
+        raise AttributeError("id")
+
+    @property
+    def published(self) -> datetime:
+        raise AttributeError("published")
+
+    @property
+    def draft(self) -> bool:
+        return False
+
+    @property
+    def section(self) -> str:
+        raise AttributeError("section")
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        raise AttributeError("topics")
+
+    @property
+    def bylines(self) -> tuple[str, ...]:
+        raise AttributeError("bylines")
+
+
+def group_records(
+    groups: Iterable[Group], files: Sequence[tuple[str, Any, Any]]
+) -> tuple[list[GroupRecord], list[str]]:
+    """The groups as the state keeps them, and each file's member digest (by index)."""
+    index = {source: number for number, (source, _, _) in enumerate(files)}
+    digests = [""] * len(files) if any(group.members for group in groups) else []
+    members: list[tuple[int, ...]] = []
+    try:
+        for group in groups:
+            numbers = tuple(index[member.source] for member in group.members)
+            for number, member in zip(numbers, group.members, strict=True):
+                digests[number] = member.digest
+            members.append(numbers)
+    except KeyError:  # a last good version whose file went away: no quick edit next time
+        digests, members = [], []
+    records = [
+        GroupRecord(
+            group.kind.value, group.name, group.slug, group.stem, group.page_url, group.total,
+            tuple(entry.source for entry in group.entries), members[number] if members else (),
+        )
+        for number, group in enumerate(groups)
+    ]  # fmt: skip
+    return records, digests
+
+
 def by_source(articles: Iterable[Article]) -> dict[str, Article]:
     """The articles keyed by their file's path under the articles folder."""
     return {article.source: article for article in articles}
@@ -277,6 +340,7 @@ def encode_state(state: State) -> bytes:
               [problem.record() for problem in item.problems])
              for key, item in sorted(state.contents.items())],
             [tuple(group) for group in state.groups],
+            list(state.digests),
         ),
         2,
     )  # fmt: skip
@@ -296,7 +360,7 @@ def _decode_contents(contents: list[tuple[Any, ...]]) -> dict[str, Rendered]:
     return found
 
 
-OLDER_FORMATS = {9}  # whose last good versions are still read (their records are the same)
+OLDER_FORMATS = {9, 10}  # whose last good versions are still read (their records are the same)
 
 
 def decode_state(data: bytes) -> State:
@@ -308,7 +372,7 @@ def decode_state(data: bytes) -> State:
     """
     try:
         (version, print_, now, due, files, problems, totals, documents, kept,
-         contents, groups) = marshal.loads(data)  # fmt: skip
+         contents, groups, *rest) = marshal.loads(data)  # fmt: skip
         if version in OLDER_FORMATS:
             return State(kept=_Decoded(_decode_records(kept)), contents=_decode_contents(contents))
         if version != FORMAT:
@@ -324,6 +388,7 @@ def decode_state(data: bytes) -> State:
             kept=_Decoded(_decode_records(kept)),
             contents=_decode_contents(contents),
             groups=[GroupRecord._make(group) for group in groups],
+            digests=rest[0],
         )  # fmt: skip
     except (ValueError, TypeError, EOFError, IndexError, KeyError):
         return State()
