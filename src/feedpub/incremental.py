@@ -133,7 +133,7 @@ class Rules:
             if found is None:
                 file = files[number]
                 found = made[number] = edited.get(file.source) or Member(
-                    file.source, file.path, digests[number]
+                    file.source, file.path, digests[number], number
                 )
             return found
 
@@ -157,7 +157,14 @@ class Rules:
         format, links) and its entries' files; for the indexes, every feed's name and count."""
         listing = repr([(g.kind.value, g.name, g.slug, g.page_url, g.total) for g in groups])
         prints = {}
+        documents = self.previous.documents if self.trusted else {}
         for page in pages:
+            last = documents.get(page.path) if page.archive else None
+            if last is not None and all(type(entry) is Member for entry in page.entries):
+                # A quick edit's archive page that holds no edited article: its group, links
+                # and entries are the last build's (0.33 s to 0.1 s at 100,000 articles).
+                prints[page.path] = last.fingerprint
+                continue
             group = page.group
             digest = hashlib.blake2b(digest_size=16)
             head = (
@@ -167,8 +174,11 @@ class Rules:
             digest.update(repr(head).encode())
             if page.path in INDEX_FILES:
                 digest.update(listing.encode())
-            for article in page.entries:
-                digest.update(f"\0{article.source}\0{article.digest}".encode())
+            digest.update(
+                "".join(
+                    [f"\0{article.source}\0{article.digest}" for article in page.entries]
+                ).encode()
+            )  # one update, the same bytes
             prints[page.path] = digest.hexdigest()
         return prints
 
