@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
 from .model import Article, Group, GroupKind, Listed, Page
-from .state import Cached, Member, Stat, State
+from .state import DIGEST_LENGTH, Cached, Member, Stat, State, listing_key
 
 if TYPE_CHECKING:
     from .load import File, Loaded
@@ -105,17 +105,35 @@ class Rules:
             return None
         entries = {source for group in previous.groups for source in group.sources}
         flagged = {problem.path for problem in previous.problems}
-        if any(f.source not in entries or f.path in flagged or f.source not in previous.kept
-               for f in changed):  # fmt: skip
+        # An article in no feed but on archive pages: its listing key stands for its old
+        # version (at 10,000 articles 0.35 s, against 0.87 s grouping everything again).
+        archived: dict[str, int] = {}
+        if previous.digests:
+            numbers = {file.source: number for number, file in enumerate(files)}
+            archived = {
+                f.source: numbers[f.source]
+                for f in changed
+                if f.source not in previous.kept and previous.digests[numbers[f.source]]
+            }
+        if any(f.path in flagged for f in changed) or any(
+            f.source not in archived and (f.source not in entries or f.source not in previous.kept)
+            for f in changed
+        ):  # fmt: skip
             return None
         loaded = reread(changed)
         if any(problem.severity is Severity.ERROR for problem in loaded.problems):
             return None
         edited: dict[str, Article] = {}
         for item in loaded.articles:
-            old = previous.kept[item.source]
             if not isinstance(item, Article) or item.draft or item.published > self.now:
                 return None
+            number = archived.get(item.source)
+            if number is not None:
+                if listing_key(item) != previous.digests[number][DIGEST_LENGTH:]:
+                    return None
+                edited[item.source] = item
+                continue
+            old = previous.kept[item.source]
             if (item.id, item.published, item.section, item.topics, item.bylines) != (
                 old.id, old.published, old.section, old.topics, old.bylines
             ):  # fmt: skip

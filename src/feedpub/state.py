@@ -196,7 +196,8 @@ class State:
     kept: Mapping[str, Article] = field(default_factory=dict)
     contents: Mapping[str, Rendered] = field(default_factory=dict)
     groups: Sequence[GroupRecord] = ()  # the feeds as grouped
-    digests: Sequence[str] = ()  # by file (as `files`): the digest of an archived member's
+    # By file (as `files`): an archived member's digest then its listing key (see Member).
+    digests: Sequence[str] = ()
 
 
 class _Decoded(Mapping[str, Article]):
@@ -261,10 +262,11 @@ class Member:
     """An archived group's member in a quick edit: its file and digest, all that an archive
     page's fingerprint and a read of the whole article need (grouping never sees one)."""
 
-    __slots__ = ("digest", "number", "path", "source")
+    __slots__ = ("digest", "key", "number", "path", "source")
 
-    def __init__(self, source: str, path: str, digest: str, number: int) -> None:
-        self.source, self.path, self.digest = source, path, digest
+    def __init__(self, source: str, path: str, stored: str, number: int) -> None:
+        self.source, self.path = source, path
+        self.digest, self.key = stored[:DIGEST_LENGTH], stored[DIGEST_LENGTH:]
         self.number = number  # its index in the state's files
 
     @property
@@ -292,6 +294,18 @@ class Member:
         raise AttributeError("bylines")
 
 
+DIGEST_LENGTH = 32  # of a file's digest (parse.digest), as hex
+
+
+def listing_key(item: Any) -> str:
+    """What places an article in its groups (id, date, section, topics, authors), digested:
+    an archived article in no feed whose key an edit keeps is edited quickly."""
+    if type(item) is Member:
+        return item.key
+    placed = (item.id, item.published.isoformat(), item.section, item.topics, item.bylines)
+    return hashlib.blake2b(repr(placed).encode(), digest_size=8).hexdigest()
+
+
 def group_records(
     groups: Iterable[Group], files: Sequence[tuple[str, Any, Any]]
 ) -> tuple[list[GroupRecord], list[str]]:
@@ -312,7 +326,8 @@ def group_records(
                 index = index or _index(files, index)
                 numbers = tuple(index[member.source] for member in group.members)
             for number, member in zip(numbers, group.members, strict=True):
-                digests[number] = member.digest
+                if not digests[number]:
+                    digests[number] = member.digest + listing_key(member)
             members.append(numbers)
     except KeyError:  # a last good version whose file went away: no quick edit next time
         digests, members = [], []
