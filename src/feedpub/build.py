@@ -29,12 +29,12 @@ from .state import (
     Cached,
     Document,
     FileRecord,
-    GroupRecord,
     Rendered,
     State,
     Totals,
     by_source,
     fingerprint,
+    group_records,
     keep_last_good,
 )
 from .store import LocalStore
@@ -158,7 +158,9 @@ def _build(
     archived = source.whole({e.source: e for page in stale if page.archive
                              for e in page.entries if e.source not in in_feeds})  # fmt: skip
     shown = {key: item.content for key, item in contents.items()}
-    shown.update((key, item.content) for key, item in source.contents(archived, kept).items())
+    shown.update(
+        (key, item.content) for key, item in source.contents(archived, kept, archived=True).items()
+    )
     rendered = _render(config, stale, shown, {**in_feeds, **archived}, report.groups)
     if options.mode is Mode.CHECK:
         changed = sorted(name for name, data in rendered if store.differs(name, data))
@@ -252,10 +254,11 @@ def _next_state(
     # The quick path keeps every article of the last state; the full path, those of its feeds.
     carried = {} if planned.reparsed else previous.kept
     kept = by_source(planned.kept)
+    files = [FileRecord(f.source, f.path, f.stat) for f in rules.settled_files(planned.files)]
+    groups, digests = group_records(report.groups, files)
     return State(
         fingerprint=rules.fingerprint, now=rules.now, due=planned.due,
-        files=[FileRecord(f.source, f.path, f.stat)
-               for f in rules.settled_files(planned.files)],
+        files=files,
         problems=report.problems,
         totals=Totals(report.files, report.articles, report.published, report.feeds),
         documents=documents,
@@ -265,10 +268,7 @@ def _next_state(
             **{key: previous.contents[key] for key in kept},
             **contents,
         },
-        groups=[GroupRecord(group.kind.value, group.name, group.slug, group.stem,
-                            group.page_url, group.total,
-                            tuple(entry.source for entry in group.entries))
-                for group in report.groups],
+        groups=groups, digests=digests,
     )  # fmt: skip
 
 

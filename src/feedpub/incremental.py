@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
-from .model import Article, Group, GroupKind, Page
-from .state import Cached, Stat, State
+from .model import Article, Group, GroupKind, Listed, Page
+from .state import DIGEST_LENGTH, Cached, Member, Stat, State, listing_key
 
 if TYPE_CHECKING:
     from .load import File, Loaded
@@ -89,8 +89,8 @@ class Rules:
         previous = self.previous
         if not self.trusted or not previous.groups or not self._clock_moved_forward():
             return None
-        if any(_archive_page(name) for name in previous.documents):
-            return None  # archive pages are made from every member: group them again
+        if not previous.digests and any(_archive_page(name) for name in previous.documents):
+            return None  # archive pages are made from every member, and those are not known
         if len(files) != len(previous.files):
             return None
         changed = []
@@ -105,17 +105,35 @@ class Rules:
             return None
         entries = {source for group in previous.groups for source in group.sources}
         flagged = {problem.path for problem in previous.problems}
-        if any(f.source not in entries or f.path in flagged or f.source not in previous.kept
-               for f in changed):  # fmt: skip
+        # An article in no feed but on archive pages: its listing key stands for its old
+        # version (at 10,000 articles 0.35 s, against 0.87 s grouping everything again).
+        archived: dict[str, int] = {}
+        if previous.digests:
+            numbers = {file.source: number for number, file in enumerate(files)}
+            archived = {
+                f.source: numbers[f.source]
+                for f in changed
+                if f.source not in previous.kept and previous.digests[numbers[f.source]]
+            }
+        if any(f.path in flagged for f in changed) or any(
+            f.source not in archived and (f.source not in entries or f.source not in previous.kept)
+            for f in changed
+        ):  # fmt: skip
             return None
         loaded = reread(changed)
         if any(problem.severity is Severity.ERROR for problem in loaded.problems):
             return None
         edited: dict[str, Article] = {}
         for item in loaded.articles:
-            old = previous.kept[item.source]
             if not isinstance(item, Article) or item.draft or item.published > self.now:
                 return None
+            number = archived.get(item.source)
+            if number is not None:
+                if listing_key(item) != previous.digests[number][DIGEST_LENGTH:]:
+                    return None
+                edited[item.source] = item
+                continue
+            old = previous.kept[item.source]
             if (item.id, item.published, item.section, item.topics, item.bylines) != (
                 old.id, old.published, old.section, old.topics, old.bylines
             ):  # fmt: skip
@@ -123,6 +141,20 @@ class Rules:
             edited[item.source] = item
         if len(edited) != len(changed):
             return None
+        # An archived group's members, each made once (an article is in several groups):
+        # building these stubs costs 0.1 s at 100,000 articles, grouping again 2 s.
+        made: list[Listed | None] = [None] * len(files) if previous.digests else []
+        digests = previous.digests
+
+        def member(number: int) -> Listed:
+            found = made[number]
+            if found is None:
+                file = files[number]
+                found = made[number] = edited.get(file.source) or Member(
+                    file.source, file.path, digests[number], number
+                )
+            return found
+
         groups = tuple(
             Group(
                 GroupKind(record.kind),
@@ -132,6 +164,7 @@ class Rules:
                 record.page_url,
                 tuple(edited.get(source) or previous.kept[source] for source in record.sources),
                 record.total,
+                tuple(member(number) for number in record.members),
             )
             for record in previous.groups
         )
@@ -142,7 +175,14 @@ class Rules:
         format, links) and its entries' files; for the indexes, every feed's name and count."""
         listing = repr([(g.kind.value, g.name, g.slug, g.page_url, g.total) for g in groups])
         prints = {}
+        documents = self.previous.documents if self.trusted else {}
         for page in pages:
+            last = documents.get(page.path) if page.archive else None
+            if last is not None and all(type(entry) is Member for entry in page.entries):
+                # A quick edit's archive page that holds no edited article: its group, links
+                # and entries are the last build's (0.33 s to 0.1 s at 100,000 articles).
+                prints[page.path] = last.fingerprint
+                continue
             group = page.group
             digest = hashlib.blake2b(digest_size=16)
             head = (
@@ -152,8 +192,11 @@ class Rules:
             digest.update(repr(head).encode())
             if page.path in INDEX_FILES:
                 digest.update(listing.encode())
-            for article in page.entries:
-                digest.update(f"\0{article.source}\0{article.digest}".encode())
+            digest.update(
+                "".join(
+                    [f"\0{article.source}\0{article.digest}" for article in page.entries]
+                ).encode()
+            )  # one update, the same bytes
             prints[page.path] = digest.hexdigest()
         return prints
 

@@ -14,14 +14,14 @@ import errno
 import os
 import stat as stat_module
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .errors import Problem, Severity, UsageError
 from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
-from .state import Cached, Listing, Stat, article_from, article_record
+from .state import Cached, Card, Listing, Stat, article_from, article_record
 
 PARALLEL_FROM = 1000  # files to parse: fewer are parsed faster than processes start
 
@@ -313,12 +313,14 @@ def load_articles(
     jobs: int = 1,
     files: list[File] | None = None,
     now: datetime | None = None,
+    cards: bool = False,
 ) -> Loaded:
     """Read and parse every article under `root`, reusing `cache` for unchanged files.
 
     With `now` (the build's), an article whose `expiryDate` / `expires` has come
     is a draft; an article that has an expiry date is never cached, so that each
-    build judges it again.
+    build judges it again. With `cards`, each freshly parsed article comes as a listing
+    with its card (see :data:`feedpub.state.Card`).
     """
     cache = cache or {}
     files = article_files(root) if files is None else files
@@ -338,7 +340,8 @@ def load_articles(
         else:
             to_parse.append(file)
     work = [(file, cache.get(file.source)) for file in to_parse]
-    for file, outcome in _parse_all(work, config, max_bytes, progress, jobs, now=now):
+    for file, outcome in _parse_all(work, config, max_bytes, progress, jobs, now=now,
+                                    cards=cards):  # fmt: skip
         if outcome is None:  # touched, not changed: the cached parse stands, with the new stat
             listing = cache[file.source].listing
             listing.path = file.path
@@ -407,7 +410,7 @@ Work = tuple[File, Cached | None]
 # None when the file's bytes are those its cache entry was made from.
 # `cacheable` is False for an article whose expiry date each build must judge.
 Outcome = tuple[Article | Listing | None, tuple[Problem, ...], bool] | None
-_worker_config: list[tuple[Config, int, bool, datetime | None]] = []
+_worker_config: list[tuple[Config, int, bool, datetime | None, bool]] = []
 # Up to this many files to parse, their articles are kept whole (a few MB), so the
 # entries need not be read again; above it, only listings (a large archive's
 # articles would not fit the memory a cron job should take).
@@ -416,7 +419,7 @@ WHOLE_UP_TO = 20_000
 
 def _parse_all(
     work: list[Work], config: Config, max_bytes: int, progress: Progress | None, jobs: int,
-    *, now: datetime | None = None,
+    *, now: datetime | None = None, cards: bool = False,
 ) -> Iterator[tuple[File, Outcome]]:  # fmt: skip
     files = [file for file, _ in work]
     paced = progress(files) if progress else files
@@ -425,47 +428,49 @@ def _parse_all(
 
     forking = "fork" in multiprocessing.get_all_start_methods()
     if jobs > 1 and len(work) >= PARALLEL_FROM and forking:
-        _worker_config[:] = [(config, max_bytes, whole, now)]  # inherited by the forked workers
+        # inherited by the forked workers
+        _worker_config[:] = [(config, max_bytes, whole, now, cards)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             results = pool.imap(_parse_in_worker, work, chunksize=64)
             for file, result in zip(paced, results, strict=True):
                 if result is None:
                     yield file, None
                     continue
-                kind, record, found, cacheable = result
+                kind, record, found, cacheable, card = result
                 problems = tuple(Problem.from_record(record) for record in found)
                 article = (
                     None if record is None
-                    else Listing(record) if kind == "listing"
+                    else Listing(record, card) if kind == "listing"
                     else article_from(record)
                 )  # fmt: skip
                 yield file, (article, problems, cacheable)
         return
     cached = dict(work)
     for file in paced:
-        yield file, _parse_file(file, cached[file], config, max_bytes, whole, now=now)
+        yield file, _parse_file(file, cached[file], config, max_bytes, whole, now=now,
+                                cards=cards)  # fmt: skip
 
 
 def _parse_in_worker(
     item: Work,
-) -> tuple[str, tuple[Any, ...] | None, list[tuple[Any, ...]], bool] | None:
+) -> tuple[str, tuple[Any, ...] | None, list[tuple[Any, ...]], bool, Card | None] | None:
     """Parse one file in a worker; plain tuples and bytes travel back faster than objects."""
-    config, max_bytes, whole, now = _worker_config[0]
+    config, max_bytes, whole, now, cards = _worker_config[0]
     file, cached = item
-    outcome = _parse_file(file, cached, config, max_bytes, whole, now=now)
+    outcome = _parse_file(file, cached, config, max_bytes, whole, now=now, cards=cards)
     if outcome is None:
         return None
     article, found, cacheable = outcome
     records = [problem.record() for problem in found]
     if isinstance(article, Listing):
-        return "listing", article.record(), records, cacheable
+        return "listing", article.record(), records, cacheable, article.card
     record = None if article is None else article_record(article)
-    return "article", record, records, cacheable
+    return "article", record, records, cacheable, None
 
 
 def _parse_file(
     file: File, cached: Cached | None, config: Config, max_bytes: int, whole: bool = False,
-    *, now: datetime | None = None,
+    *, now: datetime | None = None, cards: bool = False,
 ) -> Outcome:  # fmt: skip
     if file.stat.size > max_bytes:
         message = (
@@ -481,9 +486,28 @@ def _parse_file(
 
     if cached is not None and cached.listing.digest == digest(raw):
         return None
-    parsed = parse_article(raw, file.path, config, file.source, keep_body=False, now=now)
+    parsed = parse_article(raw, file.path, config, file.source, keep_body=cards, now=now)
     article = parsed.article
     cacheable = article is None or article.expires is None
     if article is not None and not parsed.problems:
+        if cards and cacheable:
+            return _carded(article, config), (), cacheable
+        if cards:
+            article = replace(article, body="")
         return (article if whole else Listing.of(article)), (), cacheable
+    if cards and article is not None:
+        article = replace(article, body="")
     return article, parsed.problems, cacheable
+
+
+def _carded(article: Article, config: Config) -> Listing:
+    """The listing of an article parsed with its body, with its card."""
+    from .content import render_article, xml_text
+
+    if article.subtitle:
+        summary = xml_text(article.subtitle)
+    else:
+        summary = render_article(article, config.feeds, markdown=config.markdown).content.summary
+    listing = Listing.of(article)
+    listing.card = (*article_record(article)._replace(body=""), summary)
+    return listing
