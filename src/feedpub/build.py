@@ -291,9 +291,9 @@ def _render(
     articles: Mapping[str, Article], groups: tuple[Group, ...],
 ) -> Iterator[tuple[str, bytes]]:  # fmt: skip
     """Each page's document, rendered one at a time (a large site's are never all in memory)."""
-    from .formats import Shared, renderers
+    from .formats import Shared, renderers, uses_of
 
-    made = renderers(Shared(config, contents, articles, groups))
+    made = renderers(Shared(config, contents, articles, groups, uses_of(pages)))
     for page in pages:
         yield page.path, made[page.format].render(page)
 

@@ -11,11 +11,12 @@ Which documents exist, and where, is :mod:`feedpub.layout`'s business.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Protocol
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
-from ..model import Article, Config, Content, Group, Page
+from ..model import Article, Config, Content, ContentMode, Group, Page
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,16 @@ class Shared:
     contents: Mapping[str, Content]  # by source
     articles: Mapping[str, Article]  # every entry's whole article, by source
     groups: tuple[Group, ...] = ()  # every feed, for the documents that list them
+    # How many of the pages to render hold each entry, by (format, source, content mode): a
+    # renderer forgets an entry it has built once its last page is rendered, so that a large
+    # archive's entries are never all in memory at once.
+    uses: Mapping[tuple[str, str, ContentMode], int] = field(default_factory=dict)
+
+
+def uses_of(pages: Iterable[Page]) -> dict[tuple[str, str, ContentMode], int]:
+    """How many of `pages` hold each entry, in each format and content mode."""
+    return dict(Counter((page.format, e.source, page.content) for page in pages
+                        for e in page.entries))  # fmt: skip
 
 
 class Renderer(Protocol):
@@ -79,3 +90,18 @@ def render_group(
 
 def _with_format(config: Config, format_name: str) -> Config:
     return replace(config, feeds=replace(config.feeds, formats=(format_name,)))
+
+
+def forget(built: dict[tuple[str, ContentMode], Any], left: dict[tuple[str, ContentMode], int],
+           page: Page) -> None:  # fmt: skip
+    """Count a rendered page's entries off `left`; forget those built that no page needs again."""
+    for entry in page.entries:
+        key = (entry.source, page.content)
+        count = left.get(key)
+        if count is None:
+            continue  # not counted (a renderer used on its own): kept
+        if count <= 1:
+            del left[key]
+            built.pop(key, None)
+        else:
+            left[key] = count - 1

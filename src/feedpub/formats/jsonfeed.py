@@ -22,7 +22,7 @@ from .. import layout
 from ..content import xml_text as clean
 from ..model import Article, ContentMode, GroupKind, Page, Person
 from ..names import slugify
-from . import Shared, entries_of
+from . import Shared, entries_of, forget
 from .xml import entry_html
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -52,6 +52,8 @@ class JsonRenderer:
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
         self._items: dict[tuple[str, ContentMode], dict[str, Any]] = {}
+        self._left = {(source, mode): count for (format_name, source, mode), count
+                      in shared.uses.items() if format_name == "json"}  # fmt: skip
 
     def render(self, page: Page) -> bytes:
         """The document of `page`."""
@@ -77,6 +79,7 @@ class JsonRenderer:
             feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in hubs]
         feed["items"] = [self._item(article, page.content) for article in articles]
         text = json.dumps(feed, ensure_ascii=False, indent=2)
+        forget(self._items, self._left, page)
         return (text + "\n").encode()
 
     def _feed_author(self, kind: GroupKind, slug: str, articles: list[Article]) -> Person:

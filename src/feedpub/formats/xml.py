@@ -51,7 +51,7 @@ from ..content import xml_text as clean  # a last guard: parse removes them firs
 from ..group import section_url, topic_url
 from ..model import Article, Config, Content, ContentMode, Group, GroupKind, Image, Page, Person
 from ..names import slugify
-from . import Shared, entries_of
+from . import Shared, entries_of, forget
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -216,11 +216,16 @@ class _Renderer:
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
         self._entries: dict[tuple[str, ContentMode], _Entry] = {}
+        name = "rss" if self.rss else "atom"
+        self._left = {(source, mode): count for (format_name, source, mode), count
+                      in shared.uses.items() if format_name == name}  # fmt: skip
 
     def render(self, page: Page) -> bytes:
         """The document of `page`."""
         fg = self._generator(page)
-        return _document(fg.rss_str if self.rss else fg.atom_str)
+        data = _document(fg.rss_str if self.rss else fg.atom_str)
+        forget(self._entries, self._left, page)
+        return data
 
     def _generator(self, page: Page) -> FeedGenerator:
         config = self.shared.config
