@@ -22,7 +22,7 @@ characters XML forbids after unescaping, with a warning naming the field.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TypeAlias
@@ -144,24 +144,18 @@ def split(text: str, path: str, *, clean: bool = False) -> Document:
     `clean` says the text is known to hold no character XML forbids.
     """
     text, problems = (text, []) if clean else remove_forbidden(text, path)
-    if _FENCE.match(text):
-        found = _fences(text, _CLOSE)
+    for opening, closing, fence, read, form in _FENCED:
+        if not opening.match(text):
+            continue
+        found = _fences(text, closing)
         if found is None:
             raise ArticleError(Problem(
-                path, "the front matter opened on line 1 is never closed by a '---' line", line=1
+                path, f"the front matter opened on line 1 is never closed by a '{fence}' line",
+                line=1,
             ))  # fmt: skip
         opening_end, closing_start, body_start = found
-        fields, more = _read_yaml(text[opening_end:closing_start], path, first_line=2)
-        return Document(fields, text[body_start:], (*problems, *more), Form.YAML)
-    if _TOML_FENCE.match(text):
-        found = _fences(text, _TOML_CLOSE)
-        if found is None:
-            raise ArticleError(Problem(
-                path, "the front matter opened on line 1 is never closed by a '+++' line", line=1
-            ))  # fmt: skip
-        opening_end, closing_start, body_start = found
-        fields, more = read_toml(text[opening_end:closing_start], path, first_line=2)
-        return Document(fields, text[body_start:], (*problems, *more), Form.TOML)
+        fields, more = read(text[opening_end:closing_start], path, 2)
+        return Document(fields, text[body_start:], (*problems, *more), form)
     header = read_header(text, path)
     if header is None:
         raise ArticleError(Problem(path, _OPENING, line=1))
@@ -637,3 +631,13 @@ class _Walker:
             return {name: entry.value for name, entry in fields.items()}
         finally:
             self.active.discard(id(node))
+
+
+_Reader = Callable[[str, str, int], tuple[dict[str, Field], list[Problem]]]
+# The fenced forms (see split): opening line, closing line, the fence as messages name it,
+# the reader of what lies between, and the form.
+_FENCED: tuple[tuple[re.Pattern[str], re.Pattern[str], str, _Reader, str], ...] = (
+    (_FENCE, _CLOSE, "---", lambda text, path, line: _read_yaml(text, path, first_line=line),
+     Form.YAML),
+    (_TOML_FENCE, _TOML_CLOSE, "+++", read_toml, Form.TOML),
+)  # fmt: skip
