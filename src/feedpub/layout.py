@@ -67,7 +67,14 @@ FORMATS: dict[str, Format] = {
 
 # Documents that are not feeds, written beside them: the lists of every feed.
 INDEX_FILES = {"index.opml": "opml", "index.html": "html"}
-INDEX_TYPES = {"opml": "text/x-opml", "html": "text/html"}
+FEED_SUFFIXES = tuple(fmt.suffix for fmt in FORMATS.values())
+# The media type of each kind of document, by suffix (OPML registers no type: readers send and
+# expect text/x-opml).
+MEDIA_TYPES = {
+    **{fmt.suffix: fmt.media_type for fmt in FORMATS.values()},
+    ".opml": "text/x-opml",
+    ".html": "text/html",
+}
 ARCHIVE_FOLDER = "archive"
 
 

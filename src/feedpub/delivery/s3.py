@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import layout
 from ..errors import ConfigError, FeedpubError, UsageError
 from ..model import Config, PublishConfig
 from .websub import ARCHIVE_FOLDER, is_feed
@@ -59,11 +60,7 @@ WORKERS = 16  # uploads in flight at once
 CHECKPOINT = 500  # uploads between two manifest writes, so a killed first publish keeps most
 _VERSION = 1
 MEDIA_TYPES = {
-    ".atom": "application/atom+xml; charset=utf-8",
-    ".rss": "application/rss+xml; charset=utf-8",
-    ".json": "application/feed+json; charset=utf-8",
-    ".opml": "text/x-opml; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
+    **{suffix: f"{kind}; charset=utf-8" for suffix, kind in layout.MEDIA_TYPES.items()},
     ".xml": "application/xml; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",

@@ -47,22 +47,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from ..errors import UsageError
+from ..layout import FEED_SUFFIXES, MEDIA_TYPES
 from ..urls import quote_iri
 
 if TYPE_CHECKING:
     from ..model import Config
 
-MEDIA_TYPES = {
-    ".atom": "application/atom+xml",
-    ".rss": "application/rss+xml",
-    ".json": "application/feed+json",
-    ".opml": "text/x-opml",  # what feed readers send and expect; OPML registers no type
-    ".html": "text/html",
-}
 # Web readers fetch these across origins: CORS allows them to.
-CORS_SUFFIXES = frozenset({".atom", ".rss", ".json", ".opml"})
+CORS_SUFFIXES = frozenset({*FEED_SUFFIXES, ".opml"})
 # WebSub topics: the documents that carry rel="hub" themselves.
-HUB_SUFFIXES = frozenset({".atom", ".rss", ".json"})
+HUB_SUFFIXES = frozenset(FEED_SUFFIXES)
 ALLOW = "GET, HEAD"
 CACHE_BYTES = 64 * 1024 * 1024  # documents kept in memory, all told
 CACHE_DOCUMENT_BYTES = 8 * 1024 * 1024  # a larger file is read on every request

@@ -29,13 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, layout
+from ..layout import FEED_SUFFIXES
 from ..model import Config
 from ..store import PRIVATE, LocalStore, atomic_write
 
 PINGS_FILE = ".feedpub-pings.json"
-FEED_SUFFIXES = (".atom", ".rss", ".json")
-ARCHIVE_FOLDER = "archive/"
+ARCHIVE_FOLDER = layout.ARCHIVE_FOLDER + "/"
 TIMEOUT = 10.0  # seconds a hub has to answer one ping
 WORKERS = 16  # pings in flight at once
 _VERSION = 1

@@ -211,7 +211,7 @@ class _Renderer:
     """Renders the documents of one build in one format, each entry built once."""
 
     rss = False
-    media_type = "application/atom+xml"
+    media_type = layout.FORMATS["atom"].media_type
 
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
@@ -278,7 +278,7 @@ class RssRenderer(_Renderer):
     """RSS 2.0 documents."""
 
     rss = True
-    media_type = "application/rss+xml"
+    media_type = layout.FORMATS["rss"].media_type
 
 
 def _feed_author(config: Config, group: Group, articles: list[Article]) -> Person:
