@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from ..model import Article, Config, Content, ContentMode, Group, Page
+from ..model import Article, Config, Content, ContentMode, Group, Page, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +105,18 @@ def forget(built: dict[tuple[str, ContentMode], Any], left: dict[tuple[str, Cont
             built.pop(key, None)
         else:
             left[key] = count - 1
+
+
+def feed_author(config: Config, group: Group, articles: list[Article]) -> Person:
+    """A feed's author: the site's; for an author's feed, that person as their articles name
+    them (with the e-mail address and web page they give)."""
+    from ..model import GroupKind
+    from ..names import slugify
+
+    if group.kind is not GroupKind.AUTHOR:
+        return config.site.author
+    for article in articles:
+        for person in article.authors:
+            if slugify(person.name) == group.slug:
+                return person
+    return Person(group.name)

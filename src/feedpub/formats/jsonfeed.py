@@ -20,9 +20,8 @@ from typing import Any
 
 from .. import layout
 from ..content import xml_text as clean
-from ..model import Article, ContentMode, GroupKind, Page, Person
-from ..names import slugify
-from . import Shared, entries_of, forget
+from ..model import Article, ContentMode, Page, Person
+from . import Shared, entries_of, feed_author, forget
 from .xml import entry_html
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -73,7 +72,7 @@ class JsonRenderer:
             feed["icon"] = site.icon
         if site.logo:
             feed["favicon"] = site.logo
-        feed["authors"] = [_person(self._feed_author(group.kind, group.slug, articles))]
+        feed["authors"] = [_person(feed_author(self.shared.config, group, articles))]
         hubs = self.shared.config.websub.hubs
         if hubs:
             feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in hubs]
@@ -81,14 +80,6 @@ class JsonRenderer:
         text = json.dumps(feed, ensure_ascii=False, indent=2)
         forget(self._items, self._left, page)
         return (text + "\n").encode()
-
-    def _feed_author(self, kind: GroupKind, slug: str, articles: list[Article]) -> Person:
-        if kind is GroupKind.AUTHOR:
-            for article in articles:
-                for person in article.authors:
-                    if slugify(person.name) == slug:
-                        return person
-        return self.shared.config.site.author
 
     def _item(self, article: Article, mode: ContentMode) -> dict[str, Any]:
         key = (article.source, mode)

@@ -49,9 +49,8 @@ from .. import layout
 from ..content import figure
 from ..content import xml_text as clean  # a last guard: parse removes them first
 from ..group import section_url, topic_url
-from ..model import Article, Config, Content, ContentMode, Group, GroupKind, Image, Page, Person
-from ..names import slugify
-from . import Shared, entries_of, forget
+from ..model import Article, Config, Content, ContentMode, Image, Page, Person
+from . import Shared, entries_of, feed_author, forget
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -248,7 +247,7 @@ class _Renderer:
         fg.language(site.language)
         fg.generator(GENERATOR, uri=GENERATOR_URI)
         articles = entries_of(page, self.shared)
-        fg.author(_person(_feed_author(config, group, articles)))
+        fg.author(_person(feed_author(config, group, articles)))
         if site.rights:
             fg.rights(clean(site.rights))
         if site.icon:
@@ -279,17 +278,6 @@ class RssRenderer(_Renderer):
 
     rss = True
     media_type = layout.FORMATS["rss"].media_type
-
-
-def _feed_author(config: Config, group: Group, articles: list[Article]) -> Person:
-    """The site's author; for an author's feed, that person as their articles name them."""
-    if group.kind is not GroupKind.AUTHOR:
-        return config.site.author
-    for article in articles:
-        for person in article.authors:
-            if slugify(person.name) == group.slug:
-                return person
-    return Person(group.name)
 
 
 def _person(person: Person) -> dict[str, str]:
