@@ -1,9 +1,11 @@
 """feedgen 1.0.0's known traps, pinned.
 
-Each `test_feedgen_*` test asserts the trap as feedgen has it today. When a
-feedgen release fixes one, its test fails: that is the signal to drop the
-matching workaround in ``src/feedpub/formats/xml.py`` (and this test). The
-``test_feedpub_*`` tests assert that feedpub's output avoids each trap.
+Each `test_feedgen_*` test asserts the trap as feedgen has it today: the
+reference renderer of ``tests/feedgen_reference.py`` (which feedpub's templated
+documents are held byte-identical to) works around each. When a feedgen release
+fixes one, its test fails: that is the signal to drop the matching workaround
+there (and this test). The ``test_feedpub_*`` tests assert that feedpub's own
+output avoids each trap.
 """
 
 from __future__ import annotations

@@ -1,27 +1,23 @@
-"""Atom 1.0 and RSS 2.0 documents, as bytes.
+"""Atom 1.0 and RSS 2.0 documents, as bytes, written from templates.
 
-The only module that imports feedgen. feedgen 1.0.0 has traps, each worked
-around here and pinned by a regression test in ``tests/test_feedgen_traps.py``
-that fails when a release changes the behaviour:
+Each entry is written once per format and content mode, as text at the depth
+it has in every document, and spliced into each page that holds it: an
+article appears in the all-articles feed, its section's, its topics' and
+their archive pages, so a cold build of a large archive writes each entry's
+XML once rather than once a document.
 
-- Atom entry links lose every attribute but ``href``: the entry extension
-  below puts ``rel``, ``type`` and ``length`` back.
-- ``add_entry()`` prepends: entries are added with ``order="append"``.
-- The RSS channel ``<link>`` is the last link added: the self link is added
-  first and the web page last.
-- ``content(type="CDATA")`` writes an invalid Atom ``type``: content is
-  always ``type="html"``.
-- An enclosure without a length writes ``length="None"``: enclosures are
-  added only when type and length are both known.
-- Authors without an e-mail vanish from RSS: RSS gets every author as a
-  ``dc:creator`` instead, and no ``<author>`` (an item with both draws a
-  validator warning, and RSS ``<author>`` must be an e-mail address).
-- The clock is stamped into dates, and the version into ``<generator>``:
-  every date and the generator are set explicitly.
-- Characters XML forbids make serialisation fail: every text is cleaned.
-- Naive datetimes and dates raise: every date passed is aware, in UTC.
-- RSS gets no link but ``self`` and the channel's ``<link>``: the hub and
-  archive links are added by the feed extension, in both formats alike.
+The layout is that of the feedgen 1.0.0 documents the project published
+before (``tests/feedgen_reference.py`` keeps that renderer, and a test holds
+the two byte-identical), with the traps of feedgen avoided as it avoided them
+(``tests/test_feedgen_traps.py``):
+
+- Atom entry links carry ``rel``, ``type`` and ``length``; entries keep their
+  order; the RSS channel ``<link>`` is the web page; content is
+  ``type="html"``; an enclosure is written only when its type and length are
+  known; RSS names every author as a ``dc:creator`` (RSS ``<author>`` must be
+  an e-mail address); every date and the generator are explicit; characters
+  XML forbids are removed from every text; the hub and archive links are
+  written in both formats.
 
 And two traps of the readers built on feedparser, both from its reading
 ``media:description`` (the image caption) as a description: when an entry has a
@@ -30,52 +26,47 @@ place of the article); and a caption met after the summary replaces the
 entry's ``summary_detail`` (rss2email mails it as the whole article). An entry
 with a lead image therefore always carries content (in summary mode, the
 figure and the summary), and its summary comes after its media elements.
+
+Escaping follows libxml2's serialiser: ``&``, ``<`` and ``>`` in text (and a
+carriage return as ``&#13;``); in attributes also ``"``, tab and line feed.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
-
-from feedgen.entry import FeedEntry
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
-from feedgen.ext.dc import DcEntryExtension, DcExtension
-from feedgen.feed import FeedGenerator
-from lxml import etree
 
 from .. import layout
 from ..content import figure
 from ..content import xml_text as clean  # a last guard: parse removes them first
 from ..group import section_url, topic_url
-from ..model import Article, Config, Content, ContentMode, Image, Page, Person
+from ..model import Article, Content, ContentMode, Image, Page, Person
 from . import Shared, entries_of, feed_author, forget
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
-XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 GENERATOR = "feedpub"
 GENERATOR_URI = "https://pypi.org/project/feedpub/"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # How a feed says feedpub wrote it: what `is_ours` looks for.
 GENERATOR_MARKERS = (b'<generator uri="https://pypi.org/project/feedpub/">feedpub</generator>',
                      b"<generator>feedpub</generator>")  # fmt: skip
+RSS_DOCS = "http://www.rssboard.org/rss-specification"
 
-_ATOM_DATES = {"published", "updated"}
+_DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>\n"
+_ATOM_ROOT = f'<feed xmlns:media="{MEDIA_NS}" xmlns:fh="{HISTORY_NS}" xmlns="{ATOM_NS}"'
+_RSS_ROOT = (
+    f'<rss xmlns:media="{MEDIA_NS}" xmlns:fh="{HISTORY_NS}" '
+    'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    f'xmlns:atom="{ATOM_NS}" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+    'version="2.0">\n  <channel>\n'
+)
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def _zulu(element: etree._Element) -> None:
-    """Write an Atom date child's ``+00:00`` as ``Z``, the form most readers print."""
-    for child in element:
-        if child.tag in _ATOM_DATES and child.text and child.text.endswith("+00:00"):
-            child.text = child.text[:-6] + "Z"
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+           "Dec")  # fmt: skip
 
 
 def is_ours(head: bytes) -> bool:
@@ -83,194 +74,229 @@ def is_ours(head: bytes) -> bool:
     return any(marker in head for marker in GENERATOR_MARKERS)
 
 
-class _FeedExtension(BaseExtension):  # type: ignore[misc]
-    """Declares the namespaces; adds the hub and archive links and the archive marker;
-    normalises the feed's own dates."""
-
-    def __init__(self) -> None:
-        self.links: list[tuple[str, str, str | None]] = []  # rel, href, type
-        self.archive = False
-
-    def extend_ns(self) -> dict[str, str]:
-        return {"media": MEDIA_NS, "fh": HISTORY_NS}
-
-    def extend_atom(self, feed: etree._Element) -> etree._Element:
-        _zulu(feed)
-        self._extend(feed, "link", feed.find("title"))
-        return feed
-
-    def extend_rss(self, rss: etree._Element) -> etree._Element:
-        channel = rss.find("channel")
-        assert channel is not None
-        self._extend(channel, f"{{{ATOM_NS}}}link", channel.find("item"))
-        return rss
-
-    def _extend(self, parent: etree._Element, tag: str, before: etree._Element | None) -> None:
-        """Add the links and the marker before `before` (the first entry; or at the end)."""
-        added = []
-        for rel, href, type_ in self.links:
-            link = etree.Element(tag, href=href, rel=rel)
-            if type_:
-                link.set("type", type_)
-            added.append(link)
-        if self.archive:
-            added.append(etree.Element(f"{{{HISTORY_NS}}}archive"))
-        for element in added:
-            if before is not None:
-                before.addprevious(element)
-            else:
-                parent.append(element)
+def _text(value: str) -> str:
+    """`value` as XML character data."""
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value
 
 
-class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
-    """Per entry: restores Atom link attributes, sets ``xml:base``, adds Media RSS.
-
-    In RSS, which has no updated date of its own, it adds ``atom:updated``.
-    """
-
-    def __init__(self) -> None:
-        self.links: list[dict[str, str]] = []
-        self.base: str | None = None
-        self.image: Image | None = None
-        self.updated: datetime | None = None
-
-    def extend_atom(self, entry: etree._Element) -> etree._Element:
-        for data, link in zip(self.links, entry.findall("link"), strict=True):
-            for key in ("rel", "type", "length", "title"):
-                if key in data:
-                    link.set(key, data[key])
-        if self.base:
-            entry.set(XML_BASE, self.base)
-        _zulu(entry)
-        self._media(entry)
-        _summary_last(entry, "summary")
-        return entry
-
-    def extend_rss(self, item: etree._Element) -> etree._Element:
-        if self.updated is not None:
-            updated = etree.SubElement(item, f"{{{ATOM_NS}}}updated")
-            updated.text = self.updated.isoformat().replace("+00:00", "Z")
-        self._media(item)
-        _summary_last(item, "description")
-        return item
-
-    def _media(self, parent: etree._Element) -> None:
-        image = self.image
-        if image is None:
-            return
-        attributes = {"url": image.url, "medium": "image"}
-        if image.type:
-            attributes["type"] = image.type
-        if image.length is not None:
-            attributes["fileSize"] = str(image.length)
-        media = etree.SubElement(parent, f"{{{MEDIA_NS}}}content", attributes)
-        if image.caption:
-            description = etree.SubElement(media, f"{{{MEDIA_NS}}}description", type="plain")
-            description.text = clean(image.caption)
-        if image.credit:
-            credit = etree.SubElement(media, f"{{{MEDIA_NS}}}credit")
-            credit.text = clean(image.credit)
-        etree.SubElement(parent, f"{{{MEDIA_NS}}}thumbnail", url=image.url)
+def _attribute(value: str) -> str:
+    """`value` as the text of a double-quoted XML attribute."""
+    value = _text(value)
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\t" in value:
+        value = value.replace("\t", "&#9;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    return value
 
 
-def _summary_last(entry: etree._Element, tag: str) -> None:
-    """Move the entry's summary after its media elements (see the module's note): feedparser
-    takes a media:description it meets after the summary for the entry's summary_detail,
-    and rss2email mails that; met before, the summary that follows takes its place."""
-    summary = entry.find(tag)
-    if summary is not None and entry.find(f"{{{MEDIA_NS}}}content") is not None:
-        entry.append(summary)
+def _element(indent: str, tag: str, text: str) -> str:
+    return f"{indent}<{tag}>{_text(text)}</{tag}>\n"
 
 
-class _Entry(FeedEntry):  # type: ignore[misc]
-    """A feed entry built once and placed in every document it belongs to.
+def _link(indent: str, tag: str, attributes: list[tuple[str, str]]) -> str:
+    written = " ".join(f'{name}="{_attribute(value)}"' for name, value in attributes)
+    return f"{indent}<{tag} {written}/>\n"
 
-    An article appears in the all-articles feed, its section's and each of
-    its topics': its element is built on first use and then moved from one
-    document to the next (each document is serialised before the next is
-    built, so no document loses an entry it still needs).
-    """
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._element: etree._Element | None = None
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=0)
 
-    def atom_entry(self, extensions: bool = True) -> etree._Element:
-        if self._element is None:
-            self._element = super().atom_entry(extensions)
-        return self._element
 
-    def rss_entry(self, extensions: bool = True) -> etree._Element:
-        if self._element is None:
-            self._element = super().rss_entry(extensions)
-        return self._element
+def _iso(moment: datetime) -> str:
+    """An Atom date, in UTC, written with ``Z``."""
+    return _utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def _rfc822(moment: datetime) -> str:
+    """An RSS date, in UTC, as the C locale's ``%a, %d %b %Y %H:%M:%S %z`` writes it."""
+    m = _utc(moment)
+    return (f"{_DAYS[m.weekday()]}, {m.day:02d} {_MONTHS[m.month]} {m.year} "
+            f"{m.hour:02d}:{m.minute:02d}:{m.second:02d} +0000")  # fmt: skip
+
+
+def _person(indent: str, person: Person) -> str:
+    """An Atom person construct; nothing for a person without a name."""
+    name = clean(person.name)
+    if not name:
+        return ""
+    inner = indent + "  "
+    parts = [f"{indent}<author>\n", _element(inner, "name", name)]
+    email = clean(person.email) if person.email else ""
+    if email:
+        parts.append(_element(inner, "email", email))
+    if person.uri:
+        parts.append(_element(inner, "uri", person.uri))
+    parts.append(f"{indent}</author>\n")
+    return "".join(parts)
+
+
+def _media(indent: str, image: Image | None) -> str:
+    """The Media RSS elements of an entry's lead image."""
+    if image is None:
+        return ""
+    attributes = [("url", image.url), ("medium", "image")]
+    if image.type:
+        attributes.append(("type", image.type))
+    if image.length is not None:
+        attributes.append(("fileSize", str(image.length)))
+    children = []
+    inner = indent + "  "
+    if image.caption:
+        description = _text(clean(image.caption))
+        children.append(f'{inner}<media:description type="plain">{description}'
+                        "</media:description>\n")  # fmt: skip
+    if image.credit:
+        children.append(_element(inner, "media:credit", clean(image.credit)))
+    content = _link(indent, "media:content", attributes)
+    if children:
+        content = content[:-3] + ">\n" + "".join(children) + f"{indent}</media:content>\n"
+    return content + _link(indent, "media:thumbnail", [("url", image.url)])
+
+
+def _enclosure(article: Article) -> Image | None:
+    """The lead image, when it can be an enclosure (its type and length known)."""
+    image = article.image
+    return image if image is not None and image.type and image.length is not None else None
 
 
 class _Renderer:
-    """Renders the documents of one build in one format, each entry built once."""
+    """Renders the documents of one build in one format, each entry written once."""
 
     rss = False
     media_type = layout.FORMATS["atom"].media_type
 
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
-        self._entries: dict[tuple[str, ContentMode], _Entry] = {}
+        self._entries: dict[tuple[str, ContentMode], str] = {}
         name = "rss" if self.rss else "atom"
         self._left = {(source, mode): count for (format_name, source, mode), count
                       in shared.uses.items() if format_name == name}  # fmt: skip
 
     def render(self, page: Page) -> bytes:
         """The document of `page`."""
-        fg = self._generator(page)
-        data = _document(fg.rss_str if self.rss else fg.atom_str)
-        forget(self._entries, self._left, page)
-        return data
-
-    def _generator(self, page: Page) -> FeedGenerator:
-        config = self.shared.config
-        site = config.site
-        group = page.group
-        fg = FeedGenerator()
-        fg.register_extension("feedpub", _FeedExtension, _EntryExtension, atom=True, rss=True)
-        fg.register_extension("dc", DcExtension, DcEntryExtension, atom=False, rss=True)
-        fg.id(layout.feed_id(site, group))
-        fg.title(clean(layout.title(site, group)))
-        fg.subtitle(clean(layout.description(site, group)))
-        # The RSS channel <link> is the last link added: self first, the web page last.
-        fg.link(href=layout.feed_url(site, page.path), rel="self", type=self.media_type)
-        fg.link(href=group.page_url, rel="alternate", type="text/html")
-        extension = fg.feedpub
-        extension.links = [(rel, layout.feed_url(site, path), self.media_type)
-                           for rel, path in page.links]  # fmt: skip
-        extension.links += [("hub", hub, None) for hub in config.websub.hubs]
-        extension.archive = page.archive
-        fg.language(site.language)
-        fg.generator(GENERATOR, uri=GENERATOR_URI)
         articles = entries_of(page, self.shared)
-        fg.author(_person(feed_author(config, group, articles)))
-        if site.rights:
-            fg.rights(clean(site.rights))
-        if site.icon:
-            fg.icon(site.icon)
-        if site.logo:
-            fg.logo(site.logo)
-        newest = max((_utc(article.updated) for article in articles), default=EPOCH)
-        fg.updated(newest)
-        fg.lastBuildDate(newest)
+        parts = [self._head(page, articles)]
+        entries = self._entries
+        full = page.content is ContentMode.FULL
         for article in articles:
             key = (article.source, page.content)
-            entry = self._entries.get(key)
+            entry = entries.get(key)
             if entry is None:
                 content = self.shared.contents[article.source]
-                entry = self._entries[key] = _entry(
-                    config, article, content, rss=self.rss, full=page.content is ContentMode.FULL
-                )
-            fg.add_entry(entry, order="append")
-        return fg
+                entry = entries[key] = self._entry(article, content, full=full)
+            parts.append(entry)
+        parts.append("  </channel>\n</rss>\n" if self.rss else "</feed>\n")
+        forget(self._entries, self._left, page)
+        return "".join(parts).encode()
+
+    def _extra_links(self, page: Page, indent: str, tag: str) -> str:
+        """The archive and hub links, and the archive marker."""
+        site = self.shared.config.site
+        parts = [
+            _link(indent, tag, [("href", layout.feed_url(site, path)), ("rel", rel),
+                                ("type", self.media_type)])
+            for rel, path in page.links
+        ]  # fmt: skip
+        parts += [_link(indent, tag, [("href", hub), ("rel", "hub")])
+                  for hub in self.shared.config.websub.hubs]  # fmt: skip
+        if page.archive:
+            parts.append(f"{indent}<fh:archive/>\n")
+        return "".join(parts)
+
+    def _head(self, page: Page, articles: list[Article]) -> str:
+        raise NotImplementedError
+
+    def _entry(self, article: Article, content: Content, *, full: bool) -> str:
+        raise NotImplementedError
 
 
 class AtomRenderer(_Renderer):
     """Atom 1.0 documents."""
+
+    def _head(self, page: Page, articles: list[Article]) -> str:
+        config = self.shared.config
+        site = config.site
+        group = page.group
+        newest = max((_utc(article.updated) for article in articles), default=EPOCH)
+        i = "  "
+        language = f' xml:lang="{_attribute(site.language)}"' if site.language else ""
+        parts = [
+            _DECLARATION, _ATOM_ROOT, language, ">\n",
+            _element(i, "id", layout.feed_id(site, group)),
+            self._extra_links(page, i, "link"),
+            _element(i, "title", clean(layout.title(site, group))),
+            _element(i, "updated", _iso(newest)),
+            _person(i, feed_author(config, group, articles)),
+            _link(i, "link", [("href", layout.feed_url(site, page.path)), ("rel", "self"),
+                              ("type", self.media_type)]),
+            _link(i, "link", [("href", group.page_url), ("rel", "alternate"),
+                              ("type", "text/html")]),
+            f'{i}<generator uri="{GENERATOR_URI}">{GENERATOR}</generator>\n',
+        ]  # fmt: skip
+        if site.icon:
+            parts.append(_element(i, "icon", site.icon))
+        if site.logo:
+            parts.append(_element(i, "logo", site.logo))
+        rights = clean(site.rights) if site.rights else ""
+        if rights:
+            parts.append(_element(i, "rights", rights))
+        subtitle = clean(layout.description(site, group))
+        if subtitle:
+            parts.append(_element(i, "subtitle", subtitle))
+        return "".join(parts)
+
+    def _entry(self, article: Article, content: Content, *, full: bool) -> str:
+        site = self.shared.config.site
+        i = "    "
+        parts = [
+            f'  <entry xml:base="{_attribute(article.url)}">\n',
+            _element(i, "id", article.id),
+            _element(i, "title", clean(article.title)),
+            _element(i, "updated", _iso(article.updated)),
+        ]
+        parts += [_person(i, person) for person in article.authors]
+        body = entry_html(article, content, full=full)
+        if body is not None:
+            parts.append(f'{i}<content type="html">{_text(body)}</content>\n' if body
+                         else f'{i}<content type="html"/>\n')  # fmt: skip
+        parts.append(_link(i, "link", [("href", article.url), ("rel", "alternate"),
+                                       ("type", "text/html")]))  # fmt: skip
+        image = _enclosure(article)
+        if image is not None:
+            attributes = [("href", image.url), ("rel", "enclosure"), ("type", image.type or ""),
+                          ("length", str(image.length))]  # fmt: skip
+            if image.caption:  # readers that merge media by address keep the caption
+                attributes.append(("title", clean(image.caption)))
+            parts.append(_link(i, "link", attributes))
+        summary = (_element(i, "summary", content.summary) if content.summary
+                   else f"{i}<summary/>\n")  # fmt: skip
+        media = _media(i, article.image)
+        if not media:
+            parts.append(summary)
+        parts.append(
+            _link(
+                i,
+                "category",
+                [("term", clean(article.section)), ("scheme", section_url(site, article.section))],
+            )
+        )
+        parts += [_link(i, "category", [("term", clean(topic)), ("scheme", topic_url(site, topic))])
+                  for topic in article.topics]  # fmt: skip
+        parts.append(_element(i, "published", _iso(article.published)))
+        if media:
+            parts += [media, summary]
+        parts.append("  </entry>\n")
+        return "".join(parts)
 
 
 class RssRenderer(_Renderer):
@@ -279,54 +305,72 @@ class RssRenderer(_Renderer):
     rss = True
     media_type = layout.FORMATS["rss"].media_type
 
+    def _head(self, page: Page, articles: list[Article]) -> str:
+        site = self.shared.config.site
+        group = page.group
+        newest = max((_utc(article.updated) for article in articles), default=EPOCH)
+        i = "    "
+        title = clean(layout.title(site, group))
+        parts = [
+            _DECLARATION, _RSS_ROOT,
+            _element(i, "title", title),
+            _element(i, "link", group.page_url),
+            _element(i, "description", clean(layout.description(site, group))),
+            _link(i, "atom:link", [("href", layout.feed_url(site, page.path)), ("rel", "self"),
+                                   ("type", self.media_type)]),
+        ]  # fmt: skip
+        rights = clean(site.rights) if site.rights else ""
+        if rights:
+            parts.append(_element(i, "copyright", rights))
+        parts += [_element(i, "docs", RSS_DOCS), _element(i, "generator", GENERATOR)]
+        if site.logo:
+            inner = i + "  "
+            parts += [f"{i}<image>\n", _element(inner, "url", site.logo),
+                      _element(inner, "title", title), _element(inner, "link", group.page_url),
+                      f"{i}</image>\n"]  # fmt: skip
+        if site.language:
+            parts.append(_element(i, "language", site.language))
+        parts.append(_element(i, "lastBuildDate", _rfc822(newest)))
+        parts.append(self._extra_links(page, i, "atom:link"))
+        return "".join(parts)
 
-def _person(person: Person) -> dict[str, str]:
-    data = {"name": clean(person.name)}
-    if person.email:
-        data["email"] = clean(person.email)
-    if person.uri:
-        data["uri"] = person.uri
-    return data
-
-
-def _entry(config: Config, article: Article, content: Content, *, rss: bool, full: bool) -> _Entry:
-    fe = _Entry()
-    fe.register_extension("feedpub", _EntryExtension, atom=True, rss=True)
-    fe.register_extension("dc", DcEntryExtension, atom=False, rss=True)
-    fe.id(article.id)
-    fe.title(clean(article.title))
-    links = [{"href": article.url, "rel": "alternate", "type": "text/html"}]
-    image = article.image
-    if image is not None and image.type and image.length is not None:
-        enclosure = {"href": image.url, "rel": "enclosure", "type": image.type}
-        enclosure["length"] = str(image.length)
-        if image.caption and not rss:  # readers that merge media by address keep the caption
-            enclosure["title"] = clean(image.caption)
-        links.append(enclosure)
-    for link in links:
-        fe.link(**link)
-    fe.published(_utc(article.published))
-    fe.updated(_utc(article.updated))
-    for person in article.authors:
-        if rss:
-            fe.dc.dc_creator(clean(person.name), replace=False)
-        else:
-            fe.author(_person(person))
-    fe.category(term=clean(article.section), scheme=section_url(config.site, article.section))
-    for topic in article.topics:
-        fe.category(term=clean(topic), scheme=topic_url(config.site, topic))
-    # RSS readers take a description as HTML: escape what HTML would read as
-    # markup or as an entity, so the plain-text summary shows as written.
-    fe.summary(_as_html(content.summary) if rss else content.summary)
-    body = entry_html(article, content, full=full)
-    if body is not None:
-        fe.content(body, type="html")
-    extension = fe.feedpub
-    extension.links = links
-    extension.base = article.url
-    extension.image = image
-    extension.updated = _utc(article.updated)
-    return fe
+    def _entry(self, article: Article, content: Content, *, full: bool) -> str:
+        site = self.shared.config.site
+        i = "      "
+        parts = ["    <item>\n"]
+        title = clean(article.title)
+        if title:
+            parts.append(_element(i, "title", title))
+        parts.append(_element(i, "link", article.url))
+        # RSS readers take a description as HTML: escape what HTML would read as
+        # markup or as an entity, so the plain-text summary shows as written.
+        summary = _as_html(content.summary)
+        body = entry_html(article, content, full=full)
+        description = encoded = ""
+        if summary:
+            description = _element(i, "description", summary)
+            if body is not None:
+                encoded = _element(i, "content:encoded", body)
+        elif body is not None:
+            description = _element(i, "description", body)
+        media = _media(i, article.image)
+        parts += [encoded] if media else [description, encoded]
+        parts.append(f'{i}<guid isPermaLink="false">{_text(article.id)}</guid>\n')
+        parts.append(f'{i}<category domain="{_attribute(section_url(site, article.section))}">'
+                     f"{_text(clean(article.section))}</category>\n")  # fmt: skip
+        parts += [f'{i}<category domain="{_attribute(topic_url(site, topic))}">'
+                  f"{_text(clean(topic))}</category>\n" for topic in article.topics]  # fmt: skip
+        image = _enclosure(article)
+        if image is not None:
+            parts.append(_link(i, "enclosure", [("url", image.url), ("length", str(image.length)),
+                                                ("type", image.type or "")]))  # fmt: skip
+        parts.append(_element(i, "pubDate", _rfc822(article.published)))
+        parts.append(_element(i, "atom:updated", _iso(article.updated)))
+        if media:
+            parts += [media, description]
+        parts += [_element(i, "dc:creator", clean(person.name)) for person in article.authors]
+        parts.append("    </item>\n")
+        return "".join(parts)
 
 
 def entry_html(article: Article, content: Content, *, full: bool) -> str | None:
@@ -341,8 +385,3 @@ def entry_html(article: Article, content: Content, *, full: bool) -> str | None:
 
 def _as_html(text: str) -> str:
     return _ENTITY_LIKE.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _document(render: Callable[..., bytes]) -> bytes:
-    data = render(pretty=True, encoding="UTF-8", xml_declaration=True)
-    return data if data.endswith(b"\n") else data + b"\n"
