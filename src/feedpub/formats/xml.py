@@ -178,6 +178,7 @@ class _Renderer:
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
         self._entries: dict[tuple[str, ContentMode], str] = {}
+        self._categories: dict[tuple[bool, str], str] = {}  # (topic?, name) → its category
         name = "rss" if self.rss else "atom"
         self._left = {(source, mode): count for (format_name, source, mode), count
                       in shared.uses.items() if format_name == name}  # fmt: skip
@@ -213,6 +214,24 @@ class _Renderer:
             parts.append(f"{indent}<fh:archive/>\n")
         return "".join(parts)
 
+    def _categories_of(self, article: Article) -> str:
+        """An entry's categories, its section first (scheme: its web page); each name's is
+        written once a build."""
+        made = self._categories
+        parts = []
+        for key in [(False, article.section), *((True, topic) for topic in article.topics)]:
+            category = made.get(key)
+            if category is None:
+                site = self.shared.config.site
+                topic, name = key
+                scheme = topic_url(site, name) if topic else section_url(site, name)
+                category = made[key] = self._category(clean(name), scheme)
+            parts.append(category)
+        return "".join(parts)
+
+    def _category(self, term: str, scheme: str) -> str:
+        raise NotImplementedError
+
     def _head(self, page: Page, articles: list[Article]) -> str:
         raise NotImplementedError
 
@@ -222,6 +241,9 @@ class _Renderer:
 
 class AtomRenderer(_Renderer):
     """Atom 1.0 documents."""
+
+    def _category(self, term: str, scheme: str) -> str:
+        return _link("    ", "category", [("term", term), ("scheme", scheme)])
 
     def _head(self, page: Page, articles: list[Article]) -> str:
         config = self.shared.config
@@ -256,7 +278,6 @@ class AtomRenderer(_Renderer):
         return "".join(parts)
 
     def _entry(self, article: Article, content: Content, *, full: bool) -> str:
-        site = self.shared.config.site
         i = "    "
         parts = [
             f'  <entry xml:base="{_attribute(article.url)}">\n',
@@ -283,15 +304,7 @@ class AtomRenderer(_Renderer):
         media = _media(i, article.image)
         if not media:
             parts.append(summary)
-        parts.append(
-            _link(
-                i,
-                "category",
-                [("term", clean(article.section)), ("scheme", section_url(site, article.section))],
-            )
-        )
-        parts += [_link(i, "category", [("term", clean(topic)), ("scheme", topic_url(site, topic))])
-                  for topic in article.topics]  # fmt: skip
+        parts.append(self._categories_of(article))
         parts.append(_element(i, "published", _iso(article.published)))
         if media:
             parts += [media, summary]
@@ -304,6 +317,9 @@ class RssRenderer(_Renderer):
 
     rss = True
     media_type = layout.FORMATS["rss"].media_type
+
+    def _category(self, term: str, scheme: str) -> str:
+        return f'      <category domain="{_attribute(scheme)}">{_text(term)}</category>\n'
 
     def _head(self, page: Page, articles: list[Article]) -> str:
         site = self.shared.config.site
@@ -335,7 +351,6 @@ class RssRenderer(_Renderer):
         return "".join(parts)
 
     def _entry(self, article: Article, content: Content, *, full: bool) -> str:
-        site = self.shared.config.site
         i = "      "
         parts = ["    <item>\n"]
         title = clean(article.title)
@@ -356,10 +371,7 @@ class RssRenderer(_Renderer):
         media = _media(i, article.image)
         parts += [encoded] if media else [description, encoded]
         parts.append(f'{i}<guid isPermaLink="false">{_text(article.id)}</guid>\n')
-        parts.append(f'{i}<category domain="{_attribute(section_url(site, article.section))}">'
-                     f"{_text(clean(article.section))}</category>\n")  # fmt: skip
-        parts += [f'{i}<category domain="{_attribute(topic_url(site, topic))}">'
-                  f"{_text(clean(topic))}</category>\n" for topic in article.topics]  # fmt: skip
+        parts.append(self._categories_of(article))
         image = _enclosure(article)
         if image is not None:
             parts.append(_link(i, "enclosure", [("url", image.url), ("length", str(image.length)),
