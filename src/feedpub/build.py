@@ -19,6 +19,7 @@ from enum import Enum
 from pathlib import Path
 
 from . import layout
+from .cards import Cards
 from .errors import Problem, Severity
 from .group import plan
 from .incremental import Rules
@@ -121,8 +122,9 @@ def _build(
     previous = store.read_state()  # read only, for the last good versions, when validating
     rules = Rules(previous, fingerprint(config), now, started=time.time_ns(),
                   use_cache=options.use_cache)  # fmt: skip
+    cards = Cards(store.root, rules.fingerprint, trusted=rules.trusted)
     source = Source(root, config, previous, trusted=rules.trusted, now=now, jobs=options.jobs,
-                    progress=options.progress)  # fmt: skip
+                    progress=options.progress, cards=cards)  # fmt: skip
     scanned = source.scan()
     writing = options.mode is not Mode.VALIDATE
     if writing and rules.nothing_changed(store, scanned.files):
@@ -176,6 +178,11 @@ def _build(
     ))  # fmt: skip
     if planned.reparsed and rules.cache_worth_rewriting(planned.cache, planned.cacheable):
         store.write_cache(rules.fingerprint, planned.cacheable)
+    if planned.reparsed and source.cards:
+        cacheable = planned.cacheable
+        cards.save({key: item.listing.card for key, item in cacheable.items()
+                    if item.listing.card is not None},
+                   {key: item.listing.digest for key, item in cacheable.items()})  # fmt: skip
     refusals = [Problem(str(store.root / name), "this file was not written by feedpub (or is a "
                         "link), so it is left alone and the document that belongs there is not "
                         "written; move it away") for name in written.refused]  # fmt: skip

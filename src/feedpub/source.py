@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from .cards import Cards
 from .load import File, Loaded, Progress, Scan, load_articles, read_articles, read_bodies, scan
 from .model import Article, Config, Content, ContentMode, Listed
 from .state import Cached, Rendered, State, article_from
@@ -23,7 +24,7 @@ class Source:
 
     def __init__(
         self, root: Path, config: Config, previous: State, *, trusted: bool, now: datetime,
-        jobs: int = 1, progress: Progress | None = None,
+        jobs: int = 1, progress: Progress | None = None, cards: Cards | None = None,
     ) -> None:  # fmt: skip
         self.now = now  # expiry dates are judged against it
         self.root = root
@@ -35,6 +36,8 @@ class Source:
         archives = config.archives
         # Archive pages in summary mode are made from each article's card (state.Card).
         self.cards = archives.enabled and archives.content is ContentMode.SUMMARY
+        # The cards earlier builds made, for archived articles not parsed this build.
+        self.card_log = cards if self.cards else None
         self._summaries: dict[str, tuple[str, str]] = {}  # source → (digest, summary)
 
     def scan(self) -> Scan:
@@ -72,13 +75,18 @@ class Source:
                 whole[source] = last if last.path == listing.path else replace(
                     last, path=listing.path
                 )  # fmt: skip
-            elif card is not None:
+            else:
+                if card is None and self.card_log is not None:
+                    card = self.card_log.get(source, listing.digest)
+                    if card is not None:
+                        self._summaries[source] = (listing.digest, card[-1])
+                if card is None:
+                    again.append(listing)
+                    continue
                 article = article_from(card[:-1])
                 whole[source] = article if article.path == listing.path else replace(
                     article, path=listing.path
                 )  # fmt: skip
-            else:
-                again.append(listing)
         whole.update(read_articles(self.root, self.config, again, now=self.now))
         return whole
 

@@ -1,0 +1,127 @@
+"""The cards of archived articles, kept from one build to the next.
+
+An archive page in summary mode shows each article's card (:data:`feedpub.state.Card`:
+its fields and its summary). Cards are made where an article is parsed; without
+them a later build that rewrites an archive page would read and render every
+article on it again (an edit to 1% of a 100,000-article archive touches about half
+of its pages, and so read half the archive).
+
+``.feedpub-cards``, beside the state, is a log of frames: each build appends the
+cards it made, and a card is used only while its digest is its file's digest, so a
+stale or missing card costs a read of its file, never a wrong page. When the log
+holds more than twice the cards still live it is rewritten with those alone. A
+damaged frame ends the reading there: the cards after it are made again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import stat as stat_module
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import OutputError
+from .state import Card
+
+CARDS_FILE = ".feedpub-cards"
+FORMAT = 1
+_DIGEST = -2  # a card's digest: the last field of its article record, before the summary
+
+
+def card_digest(card: Card) -> str:
+    """The digest of the file version a card was made from."""
+    digest: str = card[_DIGEST]
+    return digest
+
+
+class Cards:
+    """The cards log of one output folder, for builds made under one fingerprint."""
+
+    def __init__(self, root: Path, fingerprint: str, *, trusted: bool = True) -> None:
+        self.path = root / CARDS_FILE
+        self.fingerprint = fingerprint
+        # An untrusted log (a build told not to use its caches) is never read, only rewritten.
+        self._read: dict[str, Card] | None = None if trusted else {}
+        self._count = 0  # cards in the log, live or not
+
+    def get(self, source: str, digest: str) -> Card | None:
+        """The card of `source` made from the file version `digest`, if the log has it."""
+        card = self._all().get(source)
+        return card if card is not None and card_digest(card) == digest else None
+
+    def save(self, made: Mapping[str, Card], live: Mapping[str, str]) -> None:
+        """Append the cards made this build; rewrite the log when most of it is dead.
+
+        `live` is every cached article's digest, by source: the cards worth keeping.
+        """
+        if not made and self._read is None and self.path.exists():
+            return  # nothing new, and the log on disk is left as it is
+        cards = self._all()
+        cards.update(made)
+        if self._count + len(made) > 2 * len(live) + 1000 or not self._count:
+            kept = {source: card for source, card in cards.items()
+                    if live.get(source) == card_digest(card)}  # fmt: skip
+            self._write(kept, append=False)
+            self._read, self._count = kept, len(kept)
+        elif made:
+            self._write(dict(made), append=True)
+            self._count += len(made)
+
+    def _all(self) -> dict[str, Card]:
+        if self._read is None:
+            self._read, self._count = _load(self.path, self.fingerprint)
+        return self._read
+
+    def _write(self, cards: dict[str, Card], *, append: bool) -> None:
+        frame = marshal.dumps((FORMAT, self.fingerprint, cards), 4)
+        data = len(frame).to_bytes(8, "little") + frame
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        flags |= os.O_APPEND if append else os.O_TRUNC
+        temporary = self.path if append else self.path.with_name(CARDS_FILE + ".tmp")
+        try:
+            descriptor = os.open(temporary, flags | os.O_NONBLOCK, 0o600)
+            if not stat_module.S_ISREG(os.fstat(descriptor).st_mode):
+                os.close(descriptor)
+                raise OutputError(str(self.path), IsADirectoryError("not a plain file"))
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(data)
+            if not append:
+                os.replace(temporary, self.path)
+        except OSError as error:
+            if not append:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+            raise OutputError(str(self.path), error) from None
+
+
+def _load(path: Path, fingerprint: str) -> tuple[dict[str, Card], int]:
+    """Every card of the log at `path` made under `fingerprint` (the latest of each
+    source's), and how many cards the log holds in all."""
+    cards: dict[str, Card] = {}
+    count = 0
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return cards, 0
+    if not stat_module.S_ISREG(os.fstat(descriptor).st_mode):  # a FIFO is never read
+        os.close(descriptor)
+        return cards, 0
+    with os.fdopen(descriptor, "rb") as file:
+        data = file.read()
+    at = 0
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 8], "little")
+        frame = data[at + 8 : at + 8 + size]
+        if len(frame) != size:
+            break
+        try:
+            version, made_under, found = marshal.loads(frame)
+        except (ValueError, TypeError, EOFError):
+            break
+        if version == FORMAT and made_under == fingerprint and isinstance(found, dict):
+            cards.update(found)
+            count += len(found)
+        at += 8 + size
+    return cards, count

@@ -1,0 +1,136 @@
+"""The cards log: archive pages rewritten from the cards earlier builds made, never from a
+card whose file has changed, and the same bytes as a build without any cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import build_site, write_article
+
+import feedpub.source
+from feedpub.cards import CARDS_FILE, Cards, card_digest
+
+SECTIONS = ["World", "Business"]
+
+
+def _config(folder: Path) -> Path:
+    path = folder / "feedpub.toml"
+    path.write_text(
+        '[site]\nurl = "https://news.example/"\n[feeds]\nmax_entries = 4\n'
+        "[archives]\npage_size = 3\n"
+    )
+    return path
+
+
+def _article(folder: Path, number: int, body: str = "") -> None:
+    """An article without a deck: its archive summary is the start of its body."""
+    write_article(
+        folder, f"a{number:03d}.md",
+        f"title: Article {number}\nsection: {SECTIONS[number % 2]}\n"
+        f"published: 2021-01-01T{number // 60:02d}:{number % 60:02d}:00Z",
+        body or f"The *body* of article {number}, with [a link](/x/) & more.\n",
+    )  # fmt: skip
+
+
+def _documents(out: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in out.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
+def _same_as_without_cache(tmp_path: Path, articles: Path, out: Path, config: Path) -> None:
+    fresh = tmp_path / "fresh"
+    assert build_site(articles, fresh, config, "--no-cache", "-q").exit_code == 0
+    assert _documents(out) == _documents(fresh)
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources the build reads again from their files for their whole article."""
+    asked: list[str] = []
+    real = feedpub.source.read_articles
+
+    def recording(root, config, listed, **kwargs):  # type: ignore[no-untyped-def]
+        asked.extend(listing.source for listing in listed)
+        return real(root, config, listed, **kwargs)
+
+    monkeypatch.setattr(feedpub.source, "read_articles", recording)
+    return asked
+
+
+def test_archive_pages_are_rewritten_from_cards_without_reading_their_articles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles, out, config = tmp_path / "articles", tmp_path / "feeds", _config(tmp_path)
+    for number in range(20):
+        _article(articles, number)
+    assert build_site(articles, out, config, "-q").exit_code == 0
+    assert (out / CARDS_FILE).is_file()
+    asked = _reads(monkeypatch)
+    # A new article regroups everything; an edit to an old one rewrites the pages holding it.
+    _article(articles, 20)
+    _article(articles, 1, "A new first paragraph for article 1.\n")
+    before = _documents(out)
+    assert build_site(articles, out, config, "-q").exit_code == 0
+    changed = [name for name, data in _documents(out).items() if before.get(name) != data]
+    assert any(name.startswith("archive/") for name in changed)
+    assert asked == [], "archived articles were read again although their cards were kept"
+    assert "A new first paragraph" in (out / "archive/sections/business/1.atom").read_text()
+    _same_as_without_cache(tmp_path, articles, out, config)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "folder"])
+def test_a_damaged_or_missing_log_costs_reads_never_a_wrong_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    articles, out, config = tmp_path / "articles", tmp_path / "feeds", _config(tmp_path)
+    for number in range(12):
+        _article(articles, number)
+    assert build_site(articles, out, config, "-q").exit_code == 0
+    log = out / CARDS_FILE
+    data = log.read_bytes()
+    log.unlink()
+    if damage == "garbage":
+        log.write_bytes(os.urandom(len(data)))
+    elif damage == "truncated":
+        log.write_bytes(data[: len(data) // 2])
+    else:
+        log.mkdir()
+    asked = _reads(monkeypatch)
+    _article(articles, 12)
+    _article(articles, 1, "A new first paragraph for article 1.\n")
+    result = build_site(articles, out, config, "-q")
+    if damage == "folder":  # as for the parse cache: named, and the documents are whole
+        assert result.exit_code == 5
+        assert CARDS_FILE in result.stderr
+        _same_as_without_cache(tmp_path, articles, out, config)
+        log.rmdir()
+        result = build_site(articles, out, config, "-q")
+    assert result.exit_code == 0
+    assert asked, "without a usable log, the archived articles are read from their files"
+    _same_as_without_cache(tmp_path, articles, out, config)
+
+
+def test_a_card_is_used_only_for_the_file_version_it_was_made_from(tmp_path: Path) -> None:
+    card = ("a.md", "x", "digest-1", "summary")
+    cards = Cards(tmp_path, "print")
+    cards.save({"a.md": card}, {"a.md": "digest-1"})
+    again = Cards(tmp_path, "print")
+    assert again.get("a.md", "digest-1") == card
+    assert again.get("a.md", "digest-2") is None
+    assert Cards(tmp_path, "another config").get("a.md", "digest-1") is None
+    assert Cards(tmp_path, "print", trusted=False).get("a.md", "digest-1") is None
+
+
+def test_the_log_is_compacted_when_most_of_it_is_dead(tmp_path: Path) -> None:
+    """Appending each build's cards, the log never holds more than about twice the live ones."""
+    for round_ in range(40):
+        cards = Cards(tmp_path, "print")
+        made = {f"a{n}.md": (f"a{n}.md", f"d{round_}", f"summary {round_}") for n in range(100)}
+        cards.save(made, {source: card_digest(card) for source, card in made.items()})
+    log = Cards(tmp_path, "print")
+    assert log.get("a7.md", "d39") == ("a7.md", "d39", "summary 39")
+    assert log._count <= 2 * 100 + 1000 + 100
