@@ -111,6 +111,11 @@ _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*+")
 _ATTRIBUTE = re.compile(
     r"""[\s/]*+(?:([^\s/<>][^\s/<>=]*+)(?:\s*+=\s*+(?:"([^"<]*+)"|'([^'<]*+)'|([^\s<>"'][^\s<>]*+)))?)?"""
 )
+# The form nearly every tag the renderer writes has: a lower-case name, then only
+# lower-case names with double-quoted values after white space. A tag of this form is read
+# by these two expressions exactly as the pieces above read it; any other by the pieces.
+_PLAIN_TAG = re.compile(r"""<(/?)([a-z][a-z0-9]*+)((?:\s++[a-z][a-z0-9-]*+="[^"<]*+")*+)>""")
+_PLAIN_ATTRIBUTE = re.compile(r'([a-z][a-z0-9-]*+)="([^"<]*+)"')
 
 
 # The HTML an entry may carry. Each document repeats it and every relative link grows by its
@@ -175,27 +180,43 @@ def render_article(
     base = article.url
     prefix = footnote_prefix(article.id)
     tags = rendered.count("<")
-    prepared = None if tags > MAX_TAGS else _prepare(rendered, base, prefix, options, report)
+    # Only the summary's text is wanted: the HTML pass writes no attributes and the
+    # sanitiser's output keeps its addresses as they are, neither of which changes any text.
+    text_only = feeds.content is ContentMode.SUMMARY
+    prepared = (
+        None
+        if tags > MAX_TAGS
+        else _prepare(rendered, base, prefix, options, report, text_only=text_only)
+    )
     flattened = prepared is None or prepared.depth > MAX_DEPTH
     if prepared is None:
         report.add(f"the body has more than {MAX_TAGS:,} HTML tags ({tags:,}); published as "
                    "plain text", 0)  # fmt: skip
-        cleaned = _text_paragraphs(rendered)
     elif flattened:
         report.add(
             f"the body nests more than {MAX_DEPTH} levels of HTML; published as plain text", 0
         )
-        cleaned = _text_paragraphs(rendered)
-    else:
-        cleaned = sanitise(prepared.html, base, prefix)
+    cleaned = None  # the sanitised HTML, made only when it is wanted
+
+    def clean() -> str:
+        if prepared is None or flattened:
+            return _text_paragraphs(rendered)
+        return _sanitised(prepared.html) if text_only else sanitise(prepared.html, base, prefix)
+
     if article.subtitle:
         summary = article.subtitle
     else:
         marked = _marked_summary(rendered, base, prefix, options)
-        summary = plain_summary(cleaned, feeds.summary_length) if marked is None else marked
+        if marked is None:
+            cleaned = clean()
+            summary = plain_summary(cleaned, feeds.summary_length)
+        else:
+            summary = marked
     summary = xml_text(summary)
-    if feeds.content is ContentMode.SUMMARY:
+    if text_only:
         return Rendered(Content(summary, None), flattened, report.problems())
+    if cleaned is None:
+        cleaned = clean()
     html = xml_text(figure(article) + cleaned)
     if len(html) > MAX_CONTENT:
         report.add(
@@ -445,6 +466,9 @@ def _read_tag(fragment: str, at: int) -> _Tag | None:
     Attribute names and values may not hold `<`: a tag that would is no tag,
     and is shown as text. Values are decoded; the first of two same names wins.
     """
+    plain = _PLAIN_TAG.match(fragment, at)
+    if plain is not None:
+        return _plain_tag(plain)
     closing = fragment.startswith("/", at + 1)
     name = _TAG_NAME.match(fragment, at + 2 if closing else at + 1)
     if name is None:
@@ -466,6 +490,17 @@ def _read_tag(fragment: str, at: int) -> _Tag | None:
                 attributes[key] = html.unescape(raw)
         position = found.end()
     return None
+
+
+def _plain_tag(found: re.Match[str]) -> _Tag:
+    """The tag `_PLAIN_TAG` matched."""
+    slash, name, written = found.groups()
+    attributes: dict[str, str] = {}
+    if written:
+        for key, raw in _PLAIN_ATTRIBUTE.findall(written):
+            if key not in attributes:
+                attributes[key] = html.unescape(raw)
+    return _Tag(name, bool(slash), attributes, found.end())
 
 
 def _write_tag(name: str, attributes: dict[str, str]) -> str:
@@ -510,11 +545,20 @@ def _linkify(text: str) -> str:
 
 
 def _prepare(
-    fragment: str, base: str, prefix: str, options: MarkdownConfig, report: _Report
+    fragment: str,
+    base: str,
+    prefix: str,
+    options: MarkdownConfig,
+    report: _Report,
+    *,
+    text_only: bool = False,
 ) -> _Prepared:
     """Rendered HTML → the same HTML with every tag in one normal form (see the module's
-    docstring), and how deep its elements nest."""
-    preparer = _Preparer(fragment, base, prefix, options, report)
+    docstring), and how deep its elements nest. With `text_only` (HTML read only for its
+    text) the tags that are kept are written without attributes: none of the tags kept is
+    one whose attributes change how an HTML5 parser builds the tree, so the text is the same,
+    as are the warnings."""
+    preparer = _Preparer(fragment, base, prefix, options, report, text_only=text_only)
     try:
         preparer.run()
     except _TooDeep:  # the body is published as text: no need to read the rest
@@ -530,14 +574,26 @@ class _Preparer:
     """One pass over rendered HTML: text, comments and tags, each read once."""
 
     def __init__(
-        self, fragment: str, base: str, prefix: str, options: MarkdownConfig, report: _Report
+        self,
+        fragment: str,
+        base: str,
+        prefix: str,
+        options: MarkdownConfig,
+        report: _Report,
+        *,
+        text_only: bool = False,
     ) -> None:
         self.fragment = fragment
         self.base = base
         self.prefix = prefix
         self.autolinks = options.autolinks
         self.report = report
-        self.labels = {html.unescape(label) for label in _FOOTNOTE_DEFINITION.findall(fragment)}
+        self.text_only = text_only
+        self.labels = (
+            set()
+            if text_only
+            else {html.unescape(label) for label in _FOOTNOTE_DEFINITION.findall(fragment)}
+        )
         self.out: list[str] = []
         self.stack: list[str] = []
         self.open_count: dict[str, int] = {}
@@ -548,16 +604,45 @@ class _Preparer:
         self.missing: set[str] = set()  # what was looked for after some point and not found
 
     def run(self) -> None:
+        """What :meth:`text` and :meth:`markup` would do, with the commonest cases inline:
+        text with nothing to link, and an allowed tag with no attributes."""
         fragment = self.fragment
         size = len(fragment)
+        out = self.out
+        find = fragment.find
+        plain_tag = _PLAIN_TAG.match
+        hint = _LINK_HINT.search if self.autolinks else None
+        open_count = self.open_count
+        text_only = self.text_only
         position = 0
         while position < size:
-            at = fragment.find("<", position)
+            at = find("<", position)
             if at < 0:
-                self.text(fragment[position:])
-                return
-            self.text(fragment[position:at])
-            position = self.markup(at)
+                at = size
+            if at > position:
+                if hint is not None and not self.no_links and hint(fragment, position, at):
+                    out.append(_linkify(fragment[position:at]))
+                else:
+                    out.append(fragment[position:at])
+                if at == size:
+                    return
+            found = plain_tag(fragment, at)
+            if found is None:
+                position = self.markup(at)
+                continue
+            name = found[2]
+            if (found[3] and not text_only) or name not in _TAGS:
+                position = self.tag(_plain_tag(found), at)
+                continue
+            if found[1]:
+                if open_count.get(name):
+                    self.pop(name)
+                    out.append(f"</{name}>")
+            else:
+                out.append(f"<{name}>" if found[3] else found[0])
+                if name not in _VOID:
+                    self.push(name)
+            position = found.end()
 
     def markup(self, at: int) -> int:
         """Handle what starts with the `<` at `at`; where to go on."""
@@ -573,6 +658,11 @@ class _Preparer:
         if tag is None:
             self.out.append("&lt;")  # no tag: text, as GFM shows a `<` that starts none
             return at + 1
+        return self.tag(tag, at)
+
+    def tag(self, tag: _Tag, at: int) -> int:
+        """Handle the tag read at `at`; where to go on."""
+        fragment = self.fragment
         if tag.name in _FILTERED:  # GFM's tag filter: shown as text
             self.out.append(html.escape(fragment[at : tag.end], quote=False))
             if not tag.closing and tag.name in _EMBEDS:
@@ -607,7 +697,10 @@ class _Preparer:
         if name == "input" and tag.attributes.get("type", "").lower() == "checkbox":
             self.out.append("☑" if "checked" in tag.attributes else "☐")
         elif name in _TAGS:  # any other is dropped, its content kept, as the sanitiser would
-            self.out.append(_write_tag(name, _attributes(tag, self.prefix, self.labels)))
+            if self.text_only:
+                self.out.append(f"<{name}>")
+            else:
+                self.out.append(_write_tag(name, _attributes(tag, self.prefix, self.labels)))
             if name not in _VOID:
                 self.push(name)
         return tag.end
@@ -776,10 +869,10 @@ def _summary_text(fragment: str, base: str, prefix: str, options: MarkdownConfig
     report = _Report("", "", 1)
     if fragment.count("<") > MAX_TAGS:
         return plain_summary(_text_paragraphs(fragment), 1 << 30)
-    prepared = _prepare(fragment, base, prefix, options, report)
+    prepared = _prepare(fragment, base, prefix, options, report, text_only=True)
     if prepared.depth > MAX_DEPTH:
         return plain_summary(_text_paragraphs(fragment), 1 << 30)
-    return plain_summary(sanitise(prepared.html, base, prefix), 1 << 30)
+    return plain_summary(_sanitised(prepared.html), 1 << 30)
 
 
 # --------------------------------------------------------------------------
@@ -795,12 +888,19 @@ def sanitise(fragment: str, base: str, prefix: str = "") -> str:
     them rewritten. A link to one of the entry's own footnotes (its id starts
     with `prefix`) stays a link within the entry; any other id is dropped.
     """
-    cleaned = str(_cleaner().clean(fragment))
+    cleaned = _sanitised(fragment)
 
     def tag(match: re.Match[str]) -> str:
         return _ADDRESS.sub(lambda found: _address(found, base, prefix), match.group())
 
     return _OPENING_TAG.sub(tag, cleaned)
+
+
+def _sanitised(fragment: str) -> str:
+    """Allow-listed HTML, its addresses as they were: what :func:`sanitise` makes of
+    `fragment` but for the attributes, enough for HTML read only for its text (the sanitiser
+    writes every attribute value quoted, so rewriting one changes no text)."""
+    return str(_cleaner().clean(fragment))
 
 
 def _address(match: re.Match[str], base: str, prefix: str) -> str:
