@@ -1,5 +1,5 @@
 """The Atom and RSS renderer of feedgen 1.0.0, as feedpub used it before its documents were
-written from templates: the reference that ``test_xml_templates.py`` holds
+written from templates: the reference that ``test_templated_formats.py`` holds
 ``feedpub.formats.xml`` to, byte for byte. Its workarounds are those the traps
 of ``test_feedgen_traps.py`` pin.
 

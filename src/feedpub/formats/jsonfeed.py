@@ -50,7 +50,7 @@ class JsonRenderer:
 
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
-        self._items: dict[tuple[str, ContentMode], dict[str, Any]] = {}
+        self._items: dict[tuple[str, ContentMode], str] = {}
         self._left = {(source, mode): count for (format_name, source, mode), count
                       in shared.uses.items() if format_name == "json"}  # fmt: skip
 
@@ -76,18 +76,27 @@ class JsonRenderer:
         hubs = self.shared.config.websub.hubs
         if hubs:
             feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in hubs]
-        feed["items"] = [self._item(article, page.content) for article in articles]
+        items = [self._item(article, page.content) for article in articles]
+        if not items:
+            feed["items"] = []
         text = json.dumps(feed, ensure_ascii=False, indent=2)
+        if items:  # as json.dumps(indent=2) writes them, each item serialised once a build
+            text = text[:-2] + ',\n  "items": [\n' + ",\n".join(items) + "\n  ]\n}"
         forget(self._items, self._left, page)
         return (text + "\n").encode()
 
-    def _item(self, article: Article, mode: ContentMode) -> dict[str, Any]:
+    def _item(self, article: Article, mode: ContentMode) -> str:
+        """An item as written in every document that holds it (at its depth there)."""
         key = (article.source, mode)
         item = self._items.get(key)
-        if item is not None:
-            return item
+        if item is None:
+            written = json.dumps(self._fields(article, mode), ensure_ascii=False, indent=2)
+            item = self._items[key] = "    " + written.replace("\n", "\n    ")
+        return item
+
+    def _fields(self, article: Article, mode: ContentMode) -> dict[str, Any]:
         content = self.shared.contents[article.source]
-        item = {"id": article.id, "url": article.url, "title": clean(article.title)}
+        item: dict[str, Any] = {"id": article.id, "url": article.url, "title": clean(article.title)}
         body = entry_html(article, content, full=mode is ContentMode.FULL)
         if body is not None:
             item["content_html"] = body
@@ -107,5 +116,4 @@ class JsonRenderer:
                 attachment["title"] = clean(image.caption)
             attachment["size_in_bytes"] = image.length
             item["attachments"] = [attachment]
-        self._items[key] = item
         return item

@@ -1,7 +1,9 @@
-"""The templated Atom and RSS renderer writes the bytes feedgen's tree wrote.
+"""The templated Atom and RSS renderer writes the bytes feedgen's tree wrote, and the JSON
+Feed renderer (each item serialised once a build) the bytes it wrote before.
 
 ``feedgen_reference`` is the feedgen 1.0.0 renderer feedpub used before its
-documents were written from templates. Both render the same pages here: whole
+documents were written from templates; ``jsonfeed_reference`` the JSON Feed
+renderer that serialised each document whole. Both render the same pages here: whole
 builds of the fixture site and of a generated archive (every document of the
 build, archive pages included, in both content modes), and pages of generated
 articles whose every text is drawn from the characters XML must escape, with
@@ -18,14 +20,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedgen_reference
+import jsonfeed_reference
 import pytest
 from conftest import FIXTURE_SITE, PROJECT, build_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedpub.config import load_config
-from feedpub.formats import Shared, xml
+from feedpub.formats import Shared, jsonfeed, xml
 from feedpub.model import Article, Content, ContentMode, Group, GroupKind, Image, Page, Person
+
+SUFFIXES = {".atom", ".rss", ".json"}
+RENDERERS = {
+    "atom": (xml.AtomRenderer, feedgen_reference.AtomRenderer),
+    "rss": (xml.RssRenderer, feedgen_reference.RssRenderer),
+    "json": (jsonfeed.JsonRenderer, jsonfeed_reference.JsonRenderer),
+}
 
 
 def _build_twice(tmp_path: Path, articles: Path, config: Path,
@@ -35,6 +45,7 @@ def _build_twice(tmp_path: Path, articles: Path, config: Path,
     with monkeypatch.context() as patch:
         patch.setattr(xml, "AtomRenderer", feedgen_reference.AtomRenderer)
         patch.setattr(xml, "RssRenderer", feedgen_reference.RssRenderer)
+        patch.setattr(jsonfeed, "JsonRenderer", jsonfeed_reference.JsonRenderer)
         reference = tmp_path / "reference"
         assert build_site(articles, reference, config, "-q").exit_code == 0
     return templated, reference
@@ -43,11 +54,11 @@ def _build_twice(tmp_path: Path, articles: Path, config: Path,
 def _same_documents(templated: Path, reference: Path) -> int:
     names = sorted(
         path.relative_to(reference) for path in reference.rglob("*")
-        if path.suffix in {".atom", ".rss"}
+        if path.suffix in SUFFIXES
     )  # fmt: skip
     assert names == sorted(
         path.relative_to(templated) for path in templated.rglob("*")
-        if path.suffix in {".atom", ".rss"}
+        if path.suffix in SUFFIXES
     )  # fmt: skip
     for name in names:
         assert (templated / name).read_bytes() == (reference / name).read_bytes(), name
@@ -143,7 +154,7 @@ def pages(draw: st.DrawFn) -> tuple[Shared, Page, str]:
     links = tuple(draw(st.lists(st.sampled_from([("current", "all.atom"),
                                                  ("prev-archive", "archive/all/1.atom")]),
                                 max_size=2, unique=True)))  # fmt: skip
-    format_name = draw(st.sampled_from(["atom", "rss"]))
+    format_name = draw(st.sampled_from(sorted(RENDERERS)))
     page = Page(group, format_name, f"authors/a.{format_name}", entries,
                 draw(st.sampled_from(ContentMode)), links, draw(st.booleans()))  # fmt: skip
     shared = Shared(config, {article.source: content for article, content in drawn},
@@ -155,12 +166,8 @@ def pages(draw: st.DrawFn) -> tuple[Shared, Page, str]:
 @given(pages())
 def test_generated_pages_are_byte_identical(drawn: tuple[Shared, Page, str]) -> None:
     shared, page, format_name = drawn
-    rss = format_name == "rss"
-    ours = (xml.RssRenderer if rss else xml.AtomRenderer)(shared).render(page)
-    theirs = (feedgen_reference.RssRenderer if rss else feedgen_reference.AtomRenderer)(
-        shared
-    ).render(page)
-    assert ours == theirs
+    ours, theirs = RENDERERS[format_name]
+    assert ours(shared).render(page) == theirs(shared).render(page)
 
 
 def test_an_entry_is_written_once_for_every_page_that_holds_it() -> None:
