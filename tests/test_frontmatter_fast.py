@@ -22,7 +22,10 @@ HOSTILE = st.text(
 # Mostly plain, so that most examples are ones the fast reader answers and the
 # comparison with PyYAML has something to compare.
 TEXT = st.one_of(PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, HOSTILE)
-MIN_ANSWERED = 0.5  # of the examples, the share the fast reader must answer
+# Of the examples, the share the fast reader must answer: about half are answered (199 to
+# 230 of 400 seen), so a third keeps the comparison from being empty without failing by chance
+# (it is eight standard deviations below the mean).
+MIN_ANSWERED = 0.33
 
 
 def value_lines(key: str, draw: st.DrawFn) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
@@ -20,7 +20,8 @@ from pathlib import Path
 
 from . import layout
 from .cards import Cards
-from .errors import Problem, Severity
+from .errors import OutputError, Problem, Severity
+from .formats import Shared
 from .group import plan
 from .incremental import Rules
 from .load import File, Loaded, Progress
@@ -38,7 +39,7 @@ from .state import (
     group_records,
     keep_last_good,
 )
-from .store import LocalStore
+from .store import LocalStore, Staged
 
 DEFAULT_WAIT = 60.0
 
@@ -163,15 +164,18 @@ def _build(
     shown.update(
         (key, item.content) for key, item in source.contents(archived, kept, archived=True).items()
     )
-    rendered = _render(config, stale, shown, {**in_feeds, **archived}, report.groups)
+    shared = _shared(config, stale, shown, {**in_feeds, **archived}, report.groups)
     if options.mode is Mode.CHECK:
-        changed = sorted(name for name, data in rendered if store.differs(name, data))
+        changed = sorted(name for name, data in _render(shared, stale)
+                         if store.differs(name, data))  # fmt: skip
         out_of_date = (*changed, *store.stale(previous, prints))
         return replace(report, problems=_ordered((*report.problems, *rendering)),
                        out_of_date=out_of_date, documents=len(prints))  # fmt: skip
 
-    # Store, then save the state the next build starts from.
-    written = store.write_documents(rendered, prints, previous)
+    # Store (one format's documents rendered and staged by a second process on a large
+    # build), then save the state the next build starts from.
+    ours, helper = _shared_out(store, shared, stale, previous, options.jobs)
+    written = store.write_documents(_render(shared, ours), prints, previous, helper=helper)
     store.write_state(_next_state(
         rules, previous, planned, prints=prints, refused=written.refused, store=store,
         in_feeds=in_feeds, contents=contents,
@@ -293,16 +297,90 @@ def _unchanged_report(previous: State, options: Options) -> Report:
     return report
 
 
-def _render(
+def _shared(
     config: Config, pages: Sequence[Page], contents: Mapping[str, Content],
     articles: Mapping[str, Article], groups: tuple[Group, ...],
-) -> Iterator[tuple[str, bytes]]:  # fmt: skip
-    """Each page's document, rendered one at a time (a large site's are never all in memory)."""
-    from .formats import Shared, renderers, uses_of
+) -> Shared:  # fmt: skip
+    from .formats import uses_of
 
-    made = renderers(Shared(config, contents, articles, groups, uses_of(pages)))
+    return Shared(config, contents, articles, groups, uses_of(pages))
+
+
+def _render(shared: Shared, pages: Sequence[Page]) -> Iterator[tuple[str, bytes]]:
+    """Each page's document, rendered one at a time (a large site's are never all in memory)."""
+    from .formats import renderers
+
+    made = renderers(shared)
     for page in pages:
         yield page.path, made[page.format].render(page)
+
+
+# Documents to render: with fewer, a second process costs more than it saves.
+PARALLEL_PAGES = 400
+# What a forked helper renders and stages: (store, shared, its pages, the previous state).
+_helping: list[tuple[LocalStore, Shared, list[Page], State]] = []
+
+
+def _shared_out(
+    store: LocalStore, shared: Shared, pages: Sequence[Page], previous: State, jobs: int
+) -> tuple[Sequence[Page], Callable[[], Callable[[], list[Staged]]] | None]:
+    """The pages this process renders, and the helper that renders the others: the RSS
+    documents go to a second process when Atom is written too and there are many pages
+    (each format's entries are its own, so neither process renders what the other does)."""
+    import multiprocessing
+
+    formats = shared.config.feeds.formats
+    theirs = [page for page in pages if page.format == "rss"]
+    if (
+        jobs < 2 or "atom" not in formats or len(pages) < PARALLEL_PAGES or not theirs
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):  # fmt: skip
+        return pages, None
+
+    def helper() -> Callable[[], list[Staged]]:
+        _helping[:] = [(store, shared, theirs, previous)]
+        pool = multiprocessing.get_context("fork").Pool(1)
+        result = pool.apply_async(_stage_in_helper)
+
+        def join() -> list[Staged]:
+            done = False
+            try:
+                found = result.get()
+                done = True
+            finally:
+                _helping.clear()
+                if done:
+                    pool.close()
+                else:
+                    pool.terminate()
+                pool.join()
+            if isinstance(found, tuple):
+                path, number, message = found
+                raise OutputError(path, OSError(number, message))
+            return found
+
+        return join
+
+    return [page for page in pages if page.format != "rss"], helper
+
+
+def _stage_in_helper() -> list[Staged] | tuple[str, int, str]:
+    """In the forked helper: render and stage its pages; on failure, what failed (its
+    staged files removed), as plain values that travel back."""
+    from .formats import renderers
+
+    store, shared, pages, previous = _helping[0]
+    made = renderers(shared)
+    outcomes: list[Staged] = []
+    try:
+        for page in pages:
+            outcomes.append(store.stage(page.path, made[page.format].render(page), previous))
+    except OutputError as error:
+        for _name, _outcome, temporary in outcomes:
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+        return error.path, error.error.errno or 0, error.error.strerror or str(error.error)
+    return outcomes
 
 
 def default_jobs() -> int:

@@ -24,7 +24,7 @@ import re
 import stat as stat_module
 import tempfile
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -66,6 +66,11 @@ class Written:
     unchanged: tuple[str, ...]
     removed: tuple[str, ...]
     refused: tuple[str, ...] = ()  # another program's files, left where documents would go
+
+
+# A document staged by write_documents: its name, "written" (with the temporary file that
+# holds it, not yet renamed), "unchanged" or "refused".
+Staged = tuple[str, str, str | None]
 
 
 def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o644) -> None:
@@ -266,34 +271,41 @@ class LocalStore:
         return sorted(found - keep)
 
     def write_documents(
-        self, rendered: Iterable[tuple[str, bytes]], names: Collection[str], previous: State
-    ) -> Written:
+        self, rendered: Iterable[tuple[str, bytes]], names: Collection[str], previous: State,
+        *, helper: Callable[[], Callable[[], list[Staged]]] | None = None,
+    ) -> Written:  # fmt: skip
         """Write every rendered document that changed and remove stale ones. Hold the lock.
 
         `names` are all of this build's documents; those not in `rendered` were
-        found unchanged without rendering them.
+        found unchanged without rendering them. `helper`, when given, starts
+        another process staging documents of its own (with :meth:`stage`) and
+        returns the function that waits for what it staged: its files are
+        flushed and renamed with this process's, after the leftovers of killed
+        builds are removed.
         """
         self._remove_leftovers()
-        written, refused = [], []
+        outcomes: list[Staged] = []
         staged: list[tuple[str, Path]] = []  # (temporary file, document) not yet renamed
+
+        def add(outcome: Staged) -> None:
+            outcomes.append(outcome)
+            if outcome[2] is not None:
+                staged.append((outcome[2], self.root / outcome[0]))
+
         try:
-            for name, data in rendered:
-                path = self.root / name
-                # A link is refused even when the bytes it leads to are the document's.
-                if not self._real_folders(name) or path.is_symlink():
-                    refused.append(name)
-                    continue
-                if not self.differs(name, data):
-                    continue
-                if name not in previous.documents and path.exists() and not self.is_ours(name):
-                    refused.append(name)  # a stranger's file where a document would go
-                    continue
-                staged.append((_staged(path, data), path))
-                written.append(name)
+            join = helper() if helper is not None else None
+            try:
+                for name, data in rendered:
+                    add(self.stage(name, data, previous))
+            finally:
+                for outcome in join() if join is not None else ():
+                    add(outcome)
             _commit(staged)
         finally:
             for temporary, _path in staged:  # left when writing failed: the old files stand
                 Path(temporary).unlink(missing_ok=True)
+        written = [name for name, outcome, _ in outcomes if outcome == "written"]
+        refused = [name for name, outcome, _ in outcomes if outcome == "refused"]
         unchanged = sorted(set(names) - set(written) - set(refused))
         written.sort()
         removed = [name for name in self.stale(previous, names) if self._real_folders(name)]
@@ -306,6 +318,20 @@ class LocalStore:
                 raise OutputError(str(path), error) from None
             self._remove_empty_parents(path)
         return Written(tuple(written), tuple(unchanged), tuple(removed), tuple(refused))
+
+    def stage(self, name: str, data: bytes, previous: State) -> Staged:
+        """Stage document `name` (see write_documents): written to a temporary file beside it
+        when it changed; refused when it would be written through a link or over a file
+        feedpub did not write."""
+        path = self.root / name
+        # A link is refused even when the bytes it leads to are the document's.
+        if not self._real_folders(name) or path.is_symlink():
+            return name, "refused", None
+        if not self.differs(name, data):
+            return name, "unchanged", None
+        if name not in previous.documents and path.exists() and not self.is_ours(name):
+            return name, "refused", None  # a stranger's file where a document would go
+        return name, "written", _staged(path, data)
 
     def _real_folders(self, name: str) -> bool:
         """Make the folders of document `name` as needed; False when one of them is a link

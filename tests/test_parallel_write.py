@@ -1,0 +1,94 @@
+"""A large build renders and stages its RSS documents in a second process: the same bytes
+as one process writes, and a failure there is the failure of the build (exit 5, the file
+named, nothing left behind), which the next run completes."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+from conftest import build_site, read_feed, write_article
+
+import feedpub.build
+import feedpub.store
+
+
+def _site(articles: Path, count: int, title: str = "Article") -> None:
+    for number in range(count):
+        write_article(
+            articles, f"a{number:03d}.md",
+            f"title: {title} {number}\nsection: S{number % 3}\ntopics: [T{number % 4}]\n"
+            f"published: 2021-01-01T{number // 60:02d}:{number % 60:02d}:00Z",
+        )  # fmt: skip
+
+
+def _documents(out: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in out.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
+def _helped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make every build large enough for the second process; count the helpers started."""
+    started: list[int] = []
+    monkeypatch.setattr(feedpub.build, "PARALLEL_PAGES", 1)
+    original = feedpub.build._shared_out
+
+    def spying(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        ours, helper = original(*args, **kwargs)  # type: ignore[arg-type]
+        if helper is not None:
+            started.append(1)
+        return ours, helper
+
+    monkeypatch.setattr(feedpub.build, "_shared_out", spying)
+    return started
+
+
+def test_two_processes_write_the_bytes_one_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = tmp_path / "articles"
+    _site(articles, 30)
+    one = tmp_path / "one"
+    assert build_site(articles, one, None, "--jobs", "1", "-q").exit_code == 0
+    started = _helped(monkeypatch)
+    two = tmp_path / "two"
+    result = build_site(articles, two, None, "--jobs", "2", "-q")
+    assert result.exit_code == 0, result.output
+    assert started, "the second process was used"
+    assert _documents(two) == _documents(one)
+    assert any(name.endswith(".rss") for name in _documents(two))
+
+
+def test_a_failure_in_the_second_process_is_exit_5_and_the_next_run_converges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles, out = tmp_path / "articles", tmp_path / "feeds"
+    _site(articles, 30)
+    assert build_site(articles, out, None, "-q").exit_code == 0
+    _site(articles, 31, "Second")
+    started = _helped(monkeypatch)
+    real = feedpub.store._staged
+
+    def full(path: Path, data: bytes, mode: int = 0o644) -> str:
+        if path.suffix == ".rss" and path.name != "all.rss":  # only in the second process
+            raise feedpub.store.OutputError(str(path), OSError(errno.ENOSPC, "No space left"))
+        return real(path, data, mode)
+
+    monkeypatch.setattr(feedpub.store, "_staged", full)
+    result = build_site(articles, out, None, "--jobs", "2", "-q")
+    assert started
+    assert result.exit_code == 5, result.output
+    assert "No space left" in result.stderr
+    assert ".rss" in result.stderr
+    assert not list(out.rglob("*.tmp")), "staged files of the failed build are removed"
+    for path in out.rglob("*.rss"):
+        read_feed(path)  # every document whole, old or new
+    monkeypatch.setattr(feedpub.store, "_staged", real)
+    again = build_site(articles, out, None, "--jobs", "2", "-q")
+    assert again.exit_code == 0, again.output
+    assert "Second 30" in (out / "all.rss").read_text()
+    assert "Second 1" in (out / "sections" / "s1.rss").read_text()
