@@ -24,7 +24,7 @@ HOSTILE = st.text(
 TEXT = st.one_of(PLAIN, PLAIN, PLAIN, PLAIN, PLAIN, HOSTILE)
 # Of the examples, the share the fast reader must answer: about half are answered (199 to
 # 230 of 400 seen), so a third keeps the comparison from being empty without failing by chance
-# (it is eight standard deviations below the mean).
+# (about seven standard deviations below the mean).
 MIN_ANSWERED = 0.33
 
 
