@@ -140,6 +140,8 @@ class Source:
             "fork" not in multiprocessing.get_all_start_methods()
         ):  # fmt: skip
             return [self._render(article, body) for article, body in work]
+        from . import content  # noqa: F401 - imported before the fork, so no worker imports it
+
         _rendering[:] = [self]
         try:
             with multiprocessing.get_context("fork").Pool(self.jobs) as pool:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..model import Config
 from ..store import LocalStore
-from . import s3, websub
+from . import websub
+
+if TYPE_CHECKING:
+    from . import s3
 
 EXIT_DELIVERY = 4
 MAX_LISTED = 10  # failed pings named per hub; the rest are counted
@@ -24,6 +28,8 @@ MAX_LISTED = 10  # failed pings named per hub; the rest are counted
 def check(config: Config, *, publishing: bool, source: str) -> None:
     """Refuse, before anything is written, a publish that cannot start (exit 2)."""
     if publishing:
+        from . import s3  # here: boto3's module, and the publish code, only when publishing
+
         s3.target(config.publish, source)
         s3.require_boto3()
 
@@ -36,6 +42,8 @@ def deliver(
     status = 0
     changed: Collection[str] = () if config.publish.url else written
     if publishing:
+        from . import s3
+
         try:
             with LocalStore(out).locked(wait):
                 published = s3.publish(out, config, source=source)
