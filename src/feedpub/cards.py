@@ -27,6 +27,7 @@ from .state import Card
 
 CARDS_FILE = ".feedpub-cards"
 FORMAT = 1
+LOG_SLACK = 1 << 16  # bytes a log may grow past twice its live cards before it is rewritten
 _DIGEST = -2  # a card's digest: the last field of its article record, before the summary
 
 
@@ -55,28 +56,40 @@ class Cards:
         """Append the cards made this build; rewrite the log when most of it is dead.
 
         `live` is every cached article's digest, by source: the cards worth keeping.
+        A log this build did not read is appended to unread while its size says it
+        cannot hold much more than twice the live cards (sized as those appended).
         """
-        if not made and self._read is None and self.path.exists():
-            return  # nothing new, and the log on disk is left as it is
+        if self._read is None:
+            if not made:
+                return  # nothing new, and the log on disk is left as it is
+            frame = _frame(self.fingerprint, dict(made))
+            try:
+                size = os.lstat(self.path).st_size
+            except OSError:
+                size = 0
+            if size and size + len(frame) <= 2 * len(frame) * len(live) // len(made) + LOG_SLACK:
+                self._append(frame)
+                return
         cards = self._all()
         cards.update(made)
-        if self._count + len(made) > 2 * len(live) + 1000 or not self._count:
+        if self._count + len(made) > 2 * len(live) + 64 or not self._count:
             kept = {source: card for source, card in cards.items()
                     if live.get(source) == card_digest(card)}  # fmt: skip
-            self._write(kept, append=False)
+            self._write(_frame(self.fingerprint, kept), append=False)
             self._read, self._count = kept, len(kept)
         elif made:
-            self._write(dict(made), append=True)
+            self._write(_frame(self.fingerprint, dict(made)), append=True)
             self._count += len(made)
+
+    def _append(self, frame: bytes) -> None:
+        self._write(frame, append=True)
 
     def _all(self) -> dict[str, Card]:
         if self._read is None:
             self._read, self._count = _load(self.path, self.fingerprint)
         return self._read
 
-    def _write(self, cards: dict[str, Card], *, append: bool) -> None:
-        frame = marshal.dumps((FORMAT, self.fingerprint, cards), 4)
-        data = len(frame).to_bytes(8, "little") + frame
+    def _write(self, data: bytes, *, append: bool) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         flags |= os.O_APPEND if append else os.O_TRUNC
         temporary = self.path if append else self.path.with_name(CARDS_FILE + ".tmp")
@@ -94,6 +107,12 @@ class Cards:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
             raise OutputError(str(self.path), error) from None
+
+
+def _frame(fingerprint: str, cards: dict[str, Card]) -> bytes:
+    """One frame of the log: its length, then the cards it holds."""
+    frame = marshal.dumps((FORMAT, fingerprint, cards), 4)
+    return len(frame).to_bytes(8, "little") + frame
 
 
 def _load(path: Path, fingerprint: str) -> tuple[dict[str, Card], int]:
