@@ -31,7 +31,7 @@ the same loops. ``--cold-only N …`` runs only the cold builds at those sizes
 against N (matplotlib, the ``bench`` extra).
 
 Then the corpus is built once more with ``--no-cache`` into a fresh folder and
-every ``*.atom`` and ``*.rss`` file is compared byte for byte with the cached
+every document (all formats, archive pages, indexes) is compared byte for byte with the cached
 build's.
 
 Hugo and Pelican, when installed, build the same corpus (converted into a site
@@ -932,7 +932,7 @@ class SizeBench:
         shutil.rmtree(fresh, ignore_errors=True)
         command = feedpub_build(self.programs.feedpub, fresh.name, "--no-cache", "-q")
         subprocess.run(command, cwd=self.root, check=True)
-        cached, uncached = feed_files(self.feedpub.output), feed_files(fresh)
+        cached, uncached = all_documents(self.feedpub.output), all_documents(fresh)
         differing = sorted(
             name
             for name in cached.keys() | uncached.keys()
@@ -948,7 +948,7 @@ class SizeBench:
             verdict = f"identical ({len(cached)} documents)"
         self.section.notes.append(
             f"Cache check: after the edits, a `--no-cache` build into a fresh folder and the "
-            f"cached build's `*.atom`/`*.rss` files are {verdict}."
+            f"cached build's documents (every format, archive pages and indexes) are {verdict}."
         )
         log(f"N={self.size:,}: cache check: {verdict}")
 
@@ -987,6 +987,16 @@ def feed_files(folder: Path) -> dict[str, Path]:
         path.relative_to(folder).as_posix(): path
         for pattern in ("*.atom", "*.rss")
         for path in folder.rglob(pattern)
+    }
+
+
+def all_documents(folder: Path) -> dict[str, Path]:
+    """Every document under `folder`: every file but feedpub's own dotfiles (state, caches)."""
+    return {
+        path.relative_to(folder).as_posix(): path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     }
 
 
