@@ -982,14 +982,6 @@ def pelican_build(pelican: Sequence[str]) -> tuple[str, ...]:
     return (*pelican, "content", "-o", "output", "-s", "pelicanconf.py", "-q")
 
 
-def feed_files(folder: Path) -> dict[str, Path]:
-    return {
-        path.relative_to(folder).as_posix(): path
-        for pattern in ("*.atom", "*.rss")
-        for path in folder.rglob(pattern)
-    }
-
-
 def all_documents(folder: Path) -> dict[str, Path]:
     """Every document under `folder`: every file but feedpub's own dotfiles (state, caches)."""
     return {
