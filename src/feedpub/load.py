@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from .errors import Problem, Severity, UsageError
 from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
+from .recheck import unchanged
 from .state import Cached, Card, Listing, Stat, article_from, article_record
 
 PARALLEL_FROM = 1000  # files to parse: fewer are parsed faster than processes start
@@ -339,9 +340,12 @@ def load_articles(
             fresh[file.source] = cached
         else:
             to_parse.append(file)
-    work = [(file, cache.get(file.source)) for file in to_parse]
-    for file, outcome in _parse_all(work, config, max_bytes, progress, jobs, now=now,
-                                    cards=cards):  # fmt: skip
+    # Touched, not changed (same bytes, new stat): found by digest in threads, not parsed.
+    same = unchanged(to_parse, cache, max_bytes) if cache and to_parse else set()
+    work = [(file, cache.get(file.source)) for file in to_parse if file.source not in same]
+    outcomes = _parse_all(work, config, max_bytes, progress, jobs, now=now, cards=cards)
+    for file in to_parse:
+        outcome = None if file.source in same else next(outcomes)[1]
         if outcome is None:  # touched, not changed: the cached parse stands, with the new stat
             listing = cache[file.source].listing
             listing.path = file.path
@@ -358,6 +362,8 @@ def load_articles(
         if not found and cacheable:  # an article with problems is not cached: reported each time
             listing = article if isinstance(article, Listing) else Listing.of(article)
             fresh[file.source] = Cached(file.stat, listing)
+    for _ in outcomes:  # ends the parse (and closes its workers) in order
+        pass
     return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, parsed)
 
 

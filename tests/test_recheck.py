@@ -1,0 +1,102 @@
+"""Touched files (new stat, same bytes) are vouched for by digest, in threads, not parsed;
+a file whose bytes changed is always parsed, whatever its stat says."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import build_site, feed_files, write_article
+from test_cache import parsed
+
+from feedpub import recheck
+
+OLD = 1_600_000_000
+COUNT = recheck.SERIAL_UP_TO + 40  # enough files that the threads check them
+
+
+@pytest.fixture(autouse=True)
+def settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from feedpub import incremental
+
+    monkeypatch.setattr(incremental, "RACY_NS", 0)
+
+
+def make(articles: Path) -> list[Path]:
+    paths = [
+        write_article(
+            articles, f"{number // 50}/a{number:03d}.md",
+            f"title: Article {number:03d}\nsection: S{number % 3}\n"
+            f"published: 2021-02-{number % 28 + 1:02d}T12:{number % 60:02d}:00Z",
+            f"Body {number:03d}. " + "words " * 500 + "\n",  # above hashlib's 2 KiB
+        )
+        for number in range(COUNT)
+    ]  # fmt: skip
+    for path in paths:
+        os.utime(path, (OLD, OLD))
+    return paths
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(out)): path.read_bytes() for path in feed_files(out)}
+
+
+def test_touched_files_are_not_parsed_and_an_edit_among_them_is_seen(tmp_path: Path) -> None:
+    articles, out = tmp_path / "articles", tmp_path / "out"
+    paths = make(articles)
+    build_site(articles, out)
+    before = outputs(out)
+    for step, path in enumerate(paths):
+        os.utime(path, (OLD + 10 + step, OLD + 10 + step))
+    result = build_site(articles, out)
+    assert result.exit_code == 0, result.output
+    assert parsed(result.output) == 0  # every file digested, none parsed
+    assert outputs(out) == before
+    # The same size, a new stat and new bytes: only the digest tells, and it does.
+    edited = paths[55]  # the newest: in the all-articles feed
+    edited.write_text(edited.read_text().replace("Article 055", "Article X55"))
+    for step, path in enumerate(paths):
+        os.utime(path, (OLD + 500 + step, OLD + 500 + step))
+    result = build_site(articles, out)
+    assert parsed(result.output) == 1
+    assert b"Article X55" in (out / "all.atom").read_bytes()
+    build_site(articles, tmp_path / "reference", None, "--no-cache")
+    assert outputs(out) == outputs(tmp_path / "reference")
+
+
+def test_a_touched_file_that_cannot_be_read_is_reported(tmp_path: Path) -> None:
+    """A file the digest check cannot open goes on to the parse, which reports it."""
+    articles, out = tmp_path / "articles", tmp_path / "out"
+    paths = make(articles)
+    build_site(articles, out)
+    broken = paths[3]
+    broken.unlink()
+    broken.mkdir()  # a folder where the file was: not an article any more
+    (articles / "0" / "link.md").symlink_to(paths[4])  # the same file reached twice
+    for step, path in enumerate(paths):
+        if path != broken:
+            os.utime(path, (OLD + 10 + step, OLD + 10 + step))
+    result = build_site(articles, out)
+    assert result.exit_code == 0, result.output
+    assert b"Article 003" not in (out / "all.atom").read_bytes()
+    assert parsed(result.output) == 0
+
+
+def test_unchanged_reads_only_files_of_their_cached_size(tmp_path: Path) -> None:
+    """The check itself: a grown file and a missing one are not vouched for."""
+    from feedpub.config import default_config
+    from feedpub.load import load_articles, scan
+
+    articles = tmp_path / "articles"
+    paths = make(articles)
+    config = default_config()
+    files = scan(articles).files
+    loaded = load_articles(articles, config, files=files)
+    cache = loaded.fresh
+    paths[0].write_text(paths[0].read_text() + "more\n")
+    paths[1].unlink()
+    found = recheck.unchanged(files, cache, 10**6)
+    assert paths[0].relative_to(articles).as_posix() not in found
+    assert paths[1].relative_to(articles).as_posix() not in found
+    assert len(found) == COUNT - 2
