@@ -100,3 +100,72 @@ def test_unchanged_reads_only_files_of_their_cached_size(tmp_path: Path) -> None
     assert paths[0].relative_to(articles).as_posix() not in found
     assert paths[1].relative_to(articles).as_posix() not in found
     assert len(found) == COUNT - 2
+
+
+def test_a_touch_only_rerun_saves_the_new_stats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun after a touch is a rerun with nothing changed that saves the new stats: the
+    build after it trusts them again (the state records the files as they now are)."""
+    from feedpub.load import scan
+    from feedpub.source import Source
+    from feedpub.state import STATE_FILE, decode_state
+
+    articles, out = tmp_path / "articles", tmp_path / "out"
+    paths = make(articles)
+    build_site(articles, out)
+    before = outputs(out)
+    for step, path in enumerate(paths):
+        os.utime(path, (OLD + 10 + step, OLD + 10 + step))
+
+    def no_listing(*_: object) -> None:
+        raise AssertionError("a touch-only rerun lists no article")
+
+    monkeypatch.setattr(Source, "listings", no_listing)
+    result = build_site(articles, out)
+    assert "0 written" in result.output
+    assert parsed(result.output) == 0
+    assert outputs(out) == before
+    saved = decode_state((out / STATE_FILE).read_bytes()).files
+    assert [tuple(file) for file in scan(articles).files] == [tuple(file) for file in saved]
+
+
+def test_a_broken_file_restored_and_touched_leaves_the_last_good_version(tmp_path: Path) -> None:
+    """A file whose last build reported a problem is never vouched for by its digest: its
+    problem is gone once its good bytes are back, whatever its stat."""
+    articles, out = tmp_path / "articles", tmp_path / "out"
+    paths = make(articles)
+    build_site(articles, out)
+    good = paths[55].read_bytes()
+    # Broken with its size kept: only the digest can tell the good bytes from these.
+    paths[55].write_bytes(good.replace(b"title: Article 055", b"title: [rticle 055"))
+    os.utime(paths[55], (OLD + 5, OLD + 5))
+    broken = build_site(articles, out)
+    assert "error" in broken.output
+    paths[55].write_bytes(good)
+    for step, path in enumerate(paths):
+        os.utime(path, (OLD + 10 + step, OLD + 10 + step))
+    result = build_site(articles, out)
+    assert " 0 errors" in result.output, result.output
+    build_site(articles, tmp_path / "reference", None, "--no-cache")
+    assert outputs(out) == outputs(tmp_path / "reference")
+
+
+def test_an_edit_reverted_with_a_new_stat_is_seen(tmp_path: Path) -> None:
+    """An edit (the quick path, which leaves the cache as it was) then its revert to the
+    cached bytes: the feeds show the reverted text, not the edit."""
+    articles, out = tmp_path / "articles", tmp_path / "out"
+    paths = make(articles)
+    build_site(articles, out)
+    original = paths[55].read_bytes()
+    paths[55].write_bytes(original.replace(b"Body 055.", b"Body X55."))
+    os.utime(paths[55], (OLD + 5, OLD + 5))
+    build_site(articles, out)
+    assert b"Body X55." in (out / "all.atom").read_bytes()
+    paths[55].write_bytes(original)
+    for step, path in enumerate(paths):
+        os.utime(path, (OLD + 10 + step, OLD + 10 + step))
+    build_site(articles, out)
+    assert b"Body X55." not in (out / "all.atom").read_bytes()
+    build_site(articles, tmp_path / "reference", None, "--no-cache")
+    assert outputs(out) == outputs(tmp_path / "reference")

@@ -35,18 +35,25 @@ def unchanged(files: Sequence[File], cache: Mapping[str, Cached], max_bytes: int
     Only a file of its cached size (at most `max_bytes`) is read: another size is
     another version, and a file over the limit is reported by the parse.
     """
-    from .parse import digest  # here: a build in which no file was touched never imports it
-
     candidates = []
     for file in files:
         cached = cache.get(file.source)
         size = file.stat.size
         if cached is not None and cached.stat.size == size and size <= max_bytes:
             candidates.append((file.source, file.path, size, cached.listing.digest))
+    return same_bytes(candidates)
+
+
+Known = tuple[str, str, int, str]  # a file's key, path, size and the digest it had
+
+
+def same_bytes(candidates: Sequence[Known]) -> set[str]:
+    """The keys of the `candidates` whose file holds that many bytes, of that digest."""
     if not candidates:
         return set()
+    from .parse import digest  # here: a build in which no file was touched never imports it
 
-    def check(part: Sequence[tuple[str, str, int, str]]) -> list[str]:
+    def check(part: Sequence[Known]) -> list[str]:
         return [source for source, path, size, known in part
                 if _digest_of(path, size, digest) == known]  # fmt: skip
 
