@@ -169,3 +169,46 @@ def test_an_edit_reverted_with_a_new_stat_is_seen(tmp_path: Path) -> None:
     assert b"Body X55." not in (out / "all.atom").read_bytes()
     build_site(articles, tmp_path / "reference", None, "--no-cache")
     assert outputs(out) == outputs(tmp_path / "reference")
+
+
+def test_a_listing_that_fails_half_way_leaves_nothing_of_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder whose listing breaks off is reported unreadable, with none of its files."""
+    import errno
+
+    from feedpub import load
+
+    articles = tmp_path / "articles"
+    make(articles)
+    real = os.scandir
+
+    class Failing:
+        def __init__(self, folder: str) -> None:
+            self.listing = real(folder)
+
+        def __enter__(self) -> Failing:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            self.listing.close()
+
+        def __iter__(self) -> Failing:
+            return self
+
+        def __next__(self) -> os.DirEntry[str]:
+            entry = next(self.listing)
+            if entry.name == "a060.md":
+                raise OSError(errno.EIO, "Input/output error")
+            return entry
+
+    def scandir(folder: str) -> object:
+        return Failing(folder) if str(folder).endswith("/1") else real(folder)
+
+    monkeypatch.setattr(load.os, "scandir", scandir)
+    found = load.scan(articles)
+    assert sorted({file.source.split("/")[0] for file in found.files}) == ["0", "2"]
+    assert found.unreadable == ["1/"]
+    assert [problem.message for problem in found.problems] == [
+        "the folder cannot be read: Input/output error"
+    ]

@@ -171,6 +171,9 @@ def origins_of(root: Path, config: Config, source: str) -> dict[str, str]:
     return parse_article(raw, str(root / source), config, source, keep_body=False).origins
 
 
+Subfolders = list[tuple[str, str, int]]  # each folder to walk: its path, key and depth
+
+
 class _Scanner:
     """The state of one walk over the articles folder."""
 
@@ -188,23 +191,50 @@ class _Scanner:
         stack = [(top, top_prefix, top_prefix.count("/"))]
         while stack:
             folder, prefix, depth = stack.pop()
-            for name_path_prefix in reversed(self.list(folder, prefix, depth)):
+            for name_path_prefix in reversed(self.read_folder(folder, prefix, depth)):
                 stack.append(name_path_prefix)
 
-    def list(self, folder: str, prefix: str, depth: int) -> list[tuple[str, str, int]]:
+    def read_folder(self, folder: str, prefix: str, depth: int) -> Subfolders:
         """Record the article files of one folder; the subfolders to walk next."""
         try:
             info = os.stat(folder)
             if (info.st_dev, info.st_ino) in self.folders_seen:
                 return []
             self.folders_seen.add((info.st_dev, info.st_ino))
-            entries = list(os.scandir(folder))
+            listing = os.scandir(folder)
         except OSError as error:
-            self.problems.append(Problem(
-                _shown(folder), f"the folder cannot be read: {error.strerror}"
-            ))  # fmt: skip
-            self.unreadable.append(prefix)
+            self.unreadable_folder(folder, prefix, error)
             return []
+        # Read as listed, not listed whole first: holding a large folder's entries all at
+        # once cost 0.09 s of 0.5 at 100,000 files. A listing that fails half way leaves
+        # nothing of that folder behind.
+        marks = self.marks()
+        try:
+            with listing:
+                return self.entries(listing, prefix, depth)
+        except OSError as error:
+            self.rewind(marks)
+            self.unreadable_folder(folder, prefix, error)
+            return []
+
+    def unreadable_folder(self, folder: str, prefix: str, error: OSError) -> None:
+        self.problems.append(Problem(
+            _shown(folder), f"the folder cannot be read: {error.strerror}"
+        ))  # fmt: skip
+        self.unreadable.append(prefix)
+
+    def _lists(self) -> tuple[list[Any], ...]:
+        return self.found, self.linked, self.linked_folders, self.problems, self.unreadable
+
+    def marks(self) -> tuple[int, ...]:
+        return tuple(len(items) for items in self._lists())
+
+    def rewind(self, marks: tuple[int, ...]) -> None:
+        for items, mark in zip(self._lists(), marks, strict=True):
+            del items[mark:]
+
+    def entries(self, entries: Iterator[os.DirEntry[str]], prefix: str, depth: int) -> Subfolders:
+        """Record the article files among one folder's entries; the subfolders to walk."""
         # The common case, a plain article file, is handled inline: this loop runs
         # over every file on every build, and the stat is most of its cost.
         found, is_regular, new = self.found, stat_module.S_ISREG, tuple.__new__
