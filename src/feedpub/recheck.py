@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -59,6 +58,8 @@ def same_bytes(candidates: Sequence[Known]) -> set[str]:
 
     if len(candidates) <= SERIAL_UP_TO:
         return set(check(candidates))
+    from concurrent.futures import ThreadPoolExecutor
+
     parts = [candidates[start : start + CHUNK] for start in range(0, len(candidates), CHUNK)]
     with ThreadPoolExecutor(THREADS) as pool:
         return {source for found in pool.map(check, parts) for source in found}
