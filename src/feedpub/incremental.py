@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
 from .model import Article, Group, GroupKind, Listed, Page
-from .state import DIGEST_LENGTH, Cached, Member, Stat, State, listing_key
+from .state import DIGEST_LENGTH, Cached, FileRecord, Member, Stat, State, listing_key
 
 if TYPE_CHECKING:
     from .load import File, Loaded
@@ -57,16 +57,78 @@ class Rules:
         self.trusted = use_cache and previous.fingerprint == fingerprint
 
     def nothing_changed(self, store: LocalStore, files: Sequence[File]) -> bool:
-        """No article file, no document and nothing due changed since the last build."""
+        """No article file, no document and nothing due changed since the last build.
+
+        Files touched but not changed (new stats, the bytes the last build used: see
+        :meth:`_touched_only`) change nothing either; their new stats are saved in the
+        state, so that the next build trusts them again.
+        """
         previous = self.previous
         if not self.trusted or not self._clock_moved_forward():
             return False
-        if not _same(files, previous.files):
+        touched = [] if _same(files, previous.files) else self._touched(files)
+        if touched is None:
             return False
-        return all(
+        if not all(
             store.stat(name) == (document.size, document.mtime_ns)
             for name, document in previous.documents.items()
-        )
+        ):
+            return False
+        if not touched:
+            return True
+        # Only a build that writes may take this path: it must save the new stats.
+        if not store.holding_lock or not self._touched_only(store, files, touched):
+            return False
+        settled = [FileRecord(*file) for file in self.settled_files(files)]
+        store.write_state(replace(previous, files=settled))
+        return True
+
+    def _touched(self, files: Sequence[File]) -> list[int] | None:
+        """The indices of the files whose stat alone changed, when the same files are there
+        in the same order; else None."""
+        records = self.previous.files
+        if len(files) != len(records):
+            return None
+        touched = []
+        for number, (file, (source, path, stat)) in enumerate(zip(files, records, strict=True)):
+            if file.stat != stat:
+                if file.source != source or file.path != path:
+                    return None
+                touched.append(number)
+            elif file.source != source or file.path != path:
+                return None
+        return touched
+
+    def _touched_only(self, store: LocalStore, files: Sequence[File], touched: list[int]) -> bool:
+        """Every touched file holds the very bytes the last build used (read and digested;
+        see :mod:`feedpub.recheck`), and none of them had a problem reported.
+
+        The digest of the version used is the state's (an archived member's), else the
+        cache's, when the cache entry was made from the version whose stat the state
+        records. A touched file whose digest is not known so is taken as changed.
+        """
+        from .recheck import same_bytes
+
+        previous = self.previous
+        flagged = {problem.path for problem in previous.problems}
+        digests = previous.digests
+        cache: Mapping[str, Cached] | None = None
+        candidates = []
+        for number in touched:
+            file = files[number]
+            old = previous.files[number][2]
+            if file.path in flagged or file.stat.size != old[0]:
+                return False
+            known = digests[number][:DIGEST_LENGTH] if digests else ""
+            if not known:
+                if cache is None:
+                    cache = store.read_cache(self.fingerprint)
+                cached = cache.get(file.source)
+                if cached is None or cached.stat != old or old[1] == -1:
+                    return False
+                known = cached.listing.digest
+            candidates.append((file.source, file.path, file.stat.size, known))
+        return len(same_bytes(candidates)) == len(candidates)
 
     def _clock_moved_forward(self) -> bool:
         """The build runs at or after the last one, and no future-dated article fell due."""

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from .errors import Problem, Severity, UsageError
 from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
+from .recheck import unchanged
 from .state import Cached, Card, Listing, Stat, article_from, article_record
 
 PARALLEL_FROM = 1000  # files to parse: fewer are parsed faster than processes start
@@ -170,6 +171,9 @@ def origins_of(root: Path, config: Config, source: str) -> dict[str, str]:
     return parse_article(raw, str(root / source), config, source, keep_body=False).origins
 
 
+Subfolders = list[tuple[str, str, int]]  # each folder to walk: its path, key and depth
+
+
 class _Scanner:
     """The state of one walk over the articles folder."""
 
@@ -187,23 +191,50 @@ class _Scanner:
         stack = [(top, top_prefix, top_prefix.count("/"))]
         while stack:
             folder, prefix, depth = stack.pop()
-            for name_path_prefix in reversed(self.list(folder, prefix, depth)):
+            for name_path_prefix in reversed(self.read_folder(folder, prefix, depth)):
                 stack.append(name_path_prefix)
 
-    def list(self, folder: str, prefix: str, depth: int) -> list[tuple[str, str, int]]:
+    def read_folder(self, folder: str, prefix: str, depth: int) -> Subfolders:
         """Record the article files of one folder; the subfolders to walk next."""
         try:
             info = os.stat(folder)
             if (info.st_dev, info.st_ino) in self.folders_seen:
                 return []
             self.folders_seen.add((info.st_dev, info.st_ino))
-            entries = list(os.scandir(folder))
+            listing = os.scandir(folder)
         except OSError as error:
-            self.problems.append(Problem(
-                _shown(folder), f"the folder cannot be read: {error.strerror}"
-            ))  # fmt: skip
-            self.unreadable.append(prefix)
+            self.unreadable_folder(folder, prefix, error)
             return []
+        # Read as listed, not listed whole first: holding a large folder's entries all at
+        # once cost 0.09 s of 0.5 at 100,000 files. A listing that fails half way leaves
+        # nothing of that folder behind.
+        marks = self.marks()
+        try:
+            with listing:
+                return self.entries(listing, prefix, depth)
+        except OSError as error:
+            self.rewind(marks)
+            self.unreadable_folder(folder, prefix, error)
+            return []
+
+    def unreadable_folder(self, folder: str, prefix: str, error: OSError) -> None:
+        self.problems.append(Problem(
+            _shown(folder), f"the folder cannot be read: {error.strerror}"
+        ))  # fmt: skip
+        self.unreadable.append(prefix)
+
+    def _lists(self) -> tuple[list[Any], ...]:
+        return self.found, self.linked, self.linked_folders, self.problems, self.unreadable
+
+    def marks(self) -> tuple[int, ...]:
+        return tuple(len(items) for items in self._lists())
+
+    def rewind(self, marks: tuple[int, ...]) -> None:
+        for items, mark in zip(self._lists(), marks, strict=True):
+            del items[mark:]
+
+    def entries(self, entries: Iterator[os.DirEntry[str]], prefix: str, depth: int) -> Subfolders:
+        """Record the article files among one folder's entries; the subfolders to walk."""
         # The common case, a plain article file, is handled inline: this loop runs
         # over every file on every build, and the stat is most of its cost.
         found, is_regular, new = self.found, stat_module.S_ISREG, tuple.__new__
@@ -339,9 +370,12 @@ def load_articles(
             fresh[file.source] = cached
         else:
             to_parse.append(file)
-    work = [(file, cache.get(file.source)) for file in to_parse]
-    for file, outcome in _parse_all(work, config, max_bytes, progress, jobs, now=now,
-                                    cards=cards):  # fmt: skip
+    # Touched, not changed (same bytes, new stat): found by digest in threads, not parsed.
+    same = unchanged(to_parse, cache, max_bytes) if cache and to_parse else set()
+    work = [(file, cache.get(file.source)) for file in to_parse if file.source not in same]
+    outcomes = _parse_all(work, config, max_bytes, progress, jobs, now=now, cards=cards)
+    for file in to_parse:
+        outcome = None if file.source in same else next(outcomes)[1]
         if outcome is None:  # touched, not changed: the cached parse stands, with the new stat
             listing = cache[file.source].listing
             listing.path = file.path
@@ -358,6 +392,8 @@ def load_articles(
         if not found and cacheable:  # an article with problems is not cached: reported each time
             listing = article if isinstance(article, Listing) else Listing.of(article)
             fresh[file.source] = Cached(file.stat, listing)
+    for _ in outcomes:  # ends the parse (and closes its workers) in order
+        pass
     return Loaded(tuple(articles), tuple(problems), len(files), broken, fresh, parsed)
 
 

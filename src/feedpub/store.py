@@ -141,6 +141,7 @@ class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.problems: list[Problem] = []  # what reading the state found wrong
+        self.holding_lock = False  # only a build that holds the folder's lock writes to it
         self._real: set[str] = set()  # folders under the root found to be real folders
 
     @contextlib.contextmanager
@@ -174,9 +175,11 @@ class LocalStore:
                             f"gave up after waiting {wait:g} s (see --wait)"
                         ) from None
                     time.sleep(0.05)
+            self.holding_lock = True
             try:
                 yield
             finally:
+                self.holding_lock = False
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def read_state(self) -> State:
