@@ -1,5 +1,5 @@
 """`python -m feedpub`: the same as the `feedpub` command."""
 
-from feedpub.cli import main
+from feedpub.cli import entry
 
-main()
+entry()
