@@ -113,8 +113,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _iso(moment: datetime) -> str:
-    """An Atom date, in UTC, written with ``Z``."""
-    return _utc(moment).isoformat().replace("+00:00", "Z")
+    """An Atom date, in UTC, to the second, written with ``Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")[:-6] + "Z"
 
 
 def _rfc822(moment: datetime) -> str:
@@ -179,6 +179,7 @@ class _Renderer:
         self.shared = shared
         self._entries: dict[tuple[str, ContentMode], str] = {}
         self._categories: dict[tuple[bool, str], str] = {}  # (topic?, name) → its category
+        self._people: dict[Person, str] = {}  # an entry's author → its element
         name = "rss" if self.rss else "atom"
         self._left = {(source, mode): count for (format_name, source, mode), count
                       in shared.uses.items() if format_name == name}  # fmt: skip
@@ -279,19 +280,18 @@ class AtomRenderer(_Renderer):
 
     def _entry(self, article: Article, content: Content, *, full: bool) -> str:
         i = "    "
+        url = _attribute(article.url)
         parts = [
-            f'  <entry xml:base="{_attribute(article.url)}">\n',
-            _element(i, "id", article.id),
-            _element(i, "title", clean(article.title)),
-            _element(i, "updated", _iso(article.updated)),
+            f'  <entry xml:base="{url}">\n{i}<id>{_text(article.id)}</id>\n'
+            f"{i}<title>{_text(clean(article.title))}</title>\n"
+            f"{i}<updated>{_iso(article.updated)}</updated>\n",
+            *map(self._author, article.authors),
         ]
-        parts += [_person(i, person) for person in article.authors]
         body = entry_html(article, content, full=full)
         if body is not None:
             parts.append(f'{i}<content type="html">{_text(body)}</content>\n' if body
                          else f'{i}<content type="html"/>\n')  # fmt: skip
-        parts.append(_link(i, "link", [("href", article.url), ("rel", "alternate"),
-                                       ("type", "text/html")]))  # fmt: skip
+        parts.append(f'{i}<link href="{url}" rel="alternate" type="text/html"/>\n')
         image = _enclosure(article)
         if image is not None:
             attributes = [("href", image.url), ("rel", "enclosure"), ("type", image.type or ""),
@@ -299,17 +299,24 @@ class AtomRenderer(_Renderer):
             if image.caption:  # readers that merge media by address keep the caption
                 attributes.append(("title", clean(image.caption)))
             parts.append(_link(i, "link", attributes))
-        summary = (_element(i, "summary", content.summary) if content.summary
+        summary = (f"{i}<summary>{_text(content.summary)}</summary>\n" if content.summary
                    else f"{i}<summary/>\n")  # fmt: skip
         media = _media(i, article.image)
         if not media:
             parts.append(summary)
         parts.append(self._categories_of(article))
-        parts.append(_element(i, "published", _iso(article.published)))
+        parts.append(f"{i}<published>{_iso(article.published)}</published>\n")
         if media:
             parts += [media, summary]
         parts.append("  </entry>\n")
         return "".join(parts)
+
+    def _author(self, person: Person) -> str:
+        """An entry's author, written once a build for each person."""
+        written = self._people.get(person)
+        if written is None:
+            written = self._people[person] = _person("    ", person)
+        return written
 
 
 class RssRenderer(_Renderer):
@@ -320,6 +327,13 @@ class RssRenderer(_Renderer):
 
     def _category(self, term: str, scheme: str) -> str:
         return f'      <category domain="{_attribute(scheme)}">{_text(term)}</category>\n'
+
+    def _author(self, person: Person) -> str:
+        """An item's author (RSS has no place for a name but Dublin Core's), once a build."""
+        written = self._people.get(person)
+        if written is None:
+            written = self._people[person] = _element("      ", "dc:creator", clean(person.name))
+        return written
 
     def _head(self, page: Page, articles: list[Article]) -> str:
         site = self.shared.config.site
@@ -352,11 +366,11 @@ class RssRenderer(_Renderer):
 
     def _entry(self, article: Article, content: Content, *, full: bool) -> str:
         i = "      "
-        parts = ["    <item>\n"]
         title = clean(article.title)
-        if title:
-            parts.append(_element(i, "title", title))
-        parts.append(_element(i, "link", article.url))
+        parts = [
+            f"    <item>\n{i}<title>{_text(title)}</title>\n" if title else "    <item>\n",
+            f"{i}<link>{_text(article.url)}</link>\n",
+        ]
         # RSS readers take a description as HTML: escape what HTML would read as
         # markup or as an entity, so the plain-text summary shows as written.
         summary = _as_html(content.summary)
@@ -376,11 +390,11 @@ class RssRenderer(_Renderer):
         if image is not None:
             parts.append(_link(i, "enclosure", [("url", image.url), ("length", str(image.length)),
                                                 ("type", image.type or "")]))  # fmt: skip
-        parts.append(_element(i, "pubDate", _rfc822(article.published)))
-        parts.append(_element(i, "atom:updated", _iso(article.updated)))
+        parts.append(f"{i}<pubDate>{_rfc822(article.published)}</pubDate>\n"
+                     f"{i}<atom:updated>{_iso(article.updated)}</atom:updated>\n")  # fmt: skip
         if media:
             parts += [media, description]
-        parts += [_element(i, "dc:creator", clean(person.name)) for person in article.authors]
+        parts += map(self._author, article.authors)
         parts.append("    </item>\n")
         return "".join(parts)
 
