@@ -529,10 +529,14 @@ def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:  # 
 
     More than :data:`MAX_NODES` values are left to PyYAML's path, which refuses them.
     """
-    if _UNUSUAL.search(yaml_text):
+    lines = yaml_text.split("\n")
+    # In ASCII, what _UNUSUAL finds is what str.isprintable refuses (but LF): one C call a line
+    if (
+        not all(map(str.isprintable, lines)) if yaml_text.isascii()
+        else _UNUSUAL.search(yaml_text)
+    ):  # fmt: skip
         return None
     fields: dict[str, Field] = {}
-    lines = yaml_text.split("\n")
     count = 0
     index = 0
     while index < len(lines):
