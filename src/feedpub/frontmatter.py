@@ -469,6 +469,10 @@ def _read_yaml(
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*+")
 
 
+# A `key: value` line as _key_value reads it from its first character (the value unstripped).
+_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*+):(?:\Z| (.*+))")
+
+
 def _key_value(line: str, start: int = 0) -> tuple[str, str] | None:
     """The key and the value text of a `key: value` line from `start`; None for another line.
 
@@ -524,7 +528,7 @@ def _simple_value(text: str) -> Value | None:
     return _simple_scalar(text)
 
 
-def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:  # noqa: PLR0911 - each return defers to PyYAML
+def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:  # noqa: PLR0911, PLR0912 - each return defers to PyYAML
     """The fields of plain, simple front matter; None when it needs a full YAML parser.
 
     More than :data:`MAX_NODES` values are left to PyYAML's path, which refuses them.
@@ -541,14 +545,17 @@ def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:  # 
     index = 0
     while index < len(lines):
         line = lines[index]
-        stripped = line.strip(" ")
-        if not stripped or stripped.startswith("#"):
-            index += 1
-            continue
-        match = _key_value(line)
-        if match is None or match[0] in fields:
+        match = _TOP_KEY.match(line)  # what _key_value reads, in one call
+        if match is None:
+            stripped = line.strip(" ")
+            if not stripped or stripped.startswith("#"):
+                index += 1
+                continue
             return None
-        key, text = match
+        key = match.group(1)
+        if key in fields:
+            return None
+        text = (match.group(2) or "").strip(" ")
         number = first_line + index
         index += 1
         if text:
