@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,7 +56,7 @@ def main() -> None:
         start = time.perf_counter()
         load_articles(args.corpus, config, files=files, jobs=args.jobs, now=NOW, cards=True)
         timings["load_articles"].append(time.perf_counter() - start)
-    print(f"{len(files)} files, {args.runs} runs, medians:", file=sys.stderr)
+    print(f"{len(files)} files, {args.runs} runs, medians:")
     for name, values in timings.items():
         median = statistics.median(values)
         jobs = f" (--jobs {args.jobs})" if name == "load_articles" else ""
