@@ -28,6 +28,8 @@ def parse_date(text: str, zone: tzinfo) -> datetime:
     if len(text) > MAX_DATE_CHARS:
         raise ValueError(f"is not a date (more than {MAX_DATE_CHARS} characters)")
     value = _parse(text, zone)
+    if 1000 < value.year < 9998:  # a day from the calendar's edges: no zone can move it off
+        return value
     try:  # a date at the edge of the calendar cannot be moved to UTC or the site's zone
         value.astimezone(UTC)
         value.astimezone(zone)
@@ -45,8 +47,8 @@ def _parse(text: str, zone: tzinfo) -> datetime:
         except ValueError:
             raise ValueError("is not a date") from None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=zone)
-        return value.replace(microsecond=0)
+            return value.replace(tzinfo=zone, microsecond=0)
+        return value.replace(microsecond=0) if value.microsecond else value
     from dateutil import parser as dateparser  # only for dates not in ISO form
 
     results = []

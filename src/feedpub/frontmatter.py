@@ -83,9 +83,30 @@ class Document:
     form: str = Form.YAML
 
 
+_BOM = b"\xef\xbb\xbf"
+_SPACE_BYTES = frozenset(b" \t\n\r\x0b\x0c")  # what bytes.strip removes
+
+
 def decode(raw: bytes, path: str) -> str:
     """UTF-8 bytes (with or without a byte-order mark) → text with LF line ends."""
-    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
+    # The common case first, each test a scan in C that copies nothing: text that starts
+    # with something other than a space, is UTF-8, and holds no NUL and no CR.
+    start = 3 if raw.startswith(_BOM) else 0
+    if len(raw) > start and raw[start] not in _SPACE_BYTES and b"\x00" not in raw:
+        try:
+            text = raw.decode("utf-8") if start == 0 else raw[3:].decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # the message below says where
+        else:
+            if b"\r" in raw:
+                return text.replace("\r\n", "\n").replace("\r", "\n")
+            return text
+    return _decode(raw, path)
+
+
+def _decode(raw: bytes, path: str) -> str:
+    """:func:`decode` for any bytes: the empty, the binary and those that are not UTF-8."""
+    if not raw.removeprefix(_BOM).strip():
         raise ArticleError(Problem(path, "the file is empty; expected front matter and a body"))
     try:
         text = raw.decode("utf-8-sig")
@@ -106,14 +127,17 @@ def decode(raw: bytes, path: str) -> str:
 
 
 _C0_BYTES = bytes(code for code in range(32) if code not in b"\t\n\r")
+# Each byte → NUL when it is one of _C0_BYTES, else 1: one translation and a search for
+# NUL (memchr) are cheaper than deleting them and comparing lengths.
+_C0_TO_NUL = bytes(0 if code in _C0_BYTES else 1 for code in range(256))
 
 
 def xml_clean(raw: bytes) -> bool:
     """True when UTF-8 `raw` holds no character XML 1.0 forbids (checked in C, bytewise)."""
-    return (
-        len(raw.translate(None, _C0_BYTES)) == len(raw)
-        and b"\xef\xbf\xbe" not in raw and b"\xef\xbf\xbf" not in raw
-    )  # fmt: skip
+    return b"\x00" not in raw.translate(_C0_TO_NUL) and (
+        b"\xef" not in raw  # U+FFFE and U+FFFF start so (rare: this is one memchr)
+        or (b"\xef\xbf\xbe" not in raw and b"\xef\xbf\xbf" not in raw)
+    )
 
 
 def remove_forbidden(text: str, path: str) -> tuple[str, list[Problem]]:
@@ -445,6 +469,10 @@ def _read_yaml(
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*+")
 
 
+# A `key: value` line as _key_value reads it from its first character (the value unstripped).
+_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*+):(?:\Z| (.*+))")
+
+
 def _key_value(line: str, start: int = 0) -> tuple[str, str] | None:
     """The key and the value text of a `key: value` line from `start`; None for another line.
 
@@ -500,27 +528,34 @@ def _simple_value(text: str) -> Value | None:
     return _simple_scalar(text)
 
 
-def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:  # noqa: PLR0911 - each return defers to PyYAML
+def read_simple(yaml_text: str, first_line: int) -> dict[str, Field] | None:  # noqa: PLR0911, PLR0912 - each return defers to PyYAML
     """The fields of plain, simple front matter; None when it needs a full YAML parser.
 
     More than :data:`MAX_NODES` values are left to PyYAML's path, which refuses them.
     """
-    if _UNUSUAL.search(yaml_text):
+    lines = yaml_text.split("\n")
+    # In ASCII, what _UNUSUAL finds is what str.isprintable refuses (but LF): one C call a line
+    if (
+        not all(map(str.isprintable, lines)) if yaml_text.isascii()
+        else _UNUSUAL.search(yaml_text)
+    ):  # fmt: skip
         return None
     fields: dict[str, Field] = {}
-    lines = yaml_text.split("\n")
     count = 0
     index = 0
     while index < len(lines):
         line = lines[index]
-        stripped = line.strip(" ")
-        if not stripped or stripped.startswith("#"):
-            index += 1
-            continue
-        match = _key_value(line)
-        if match is None or match[0] in fields:
+        match = _TOP_KEY.match(line)  # what _key_value reads, in one call
+        if match is None:
+            stripped = line.strip(" ")
+            if not stripped or stripped.startswith("#"):
+                index += 1
+                continue
             return None
-        key, text = match
+        key = match.group(1)
+        if key in fields:
+            return None
+        text = (match.group(2) or "").strip(" ")
         number = first_line + index
         index += 1
         if text:
