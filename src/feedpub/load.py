@@ -658,12 +658,9 @@ def _outcome(record: Any) -> Outcome:
 
 def _carded(article: Article, config: Config) -> Listing:
     """The listing of an article parsed with its body, with its card."""
-    from .content import render_article, xml_text
+    from .content import summary_of
 
-    if article.subtitle:
-        summary = xml_text(article.subtitle)
-    else:
-        summary = render_article(article, config.feeds, markdown=config.markdown).content.summary
+    summary = summary_of(article, config.feeds, markdown=config.markdown)
     listing = Listing.of(article)
     listing.card = (*article_record(article)._replace(body=""), summary)
     return listing
