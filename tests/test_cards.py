@@ -58,6 +58,7 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(root, config, listed, **kwargs)
 
     monkeypatch.setattr(feedpub.source, "read_articles", recording)
+    monkeypatch.setattr(feedpub.source, "CARD_LOG_FROM", 1)  # these sites are small
     return asked
 
 
@@ -140,3 +141,38 @@ def test_the_log_is_compacted_when_most_of_it_is_dead(tmp_path: Path) -> None:
     log = Cards(tmp_path, "print")
     assert log.get("a7.md", "d59") == ("a7.md", "d59", "summary 59 " * 20)
     assert log.get("a7.md", "d58") is None
+
+
+def test_a_few_archived_articles_are_read_from_their_files_not_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log is read whole: for the handful of entries one edit's pages need, reading their
+    files costs less, and the log is left unread."""
+    import feedpub.cards
+
+    articles, out, config = tmp_path / "articles", tmp_path / "feeds", _config(tmp_path)
+    for number in range(20):
+        _article(articles, number)
+    assert build_site(articles, out, config, "-q").exit_code == 0
+    loads: list[Path] = []
+    real = feedpub.cards._load
+
+    def counted(path: Path, fingerprint: str):  # type: ignore[no-untyped-def]
+        loads.append(path)
+        return real(path, fingerprint)
+
+    monkeypatch.setattr(feedpub.cards, "_load", counted)
+    asked: list[str] = []
+    reading = feedpub.source.read_articles
+
+    def recording(root, config, listed, **kwargs):  # type: ignore[no-untyped-def]
+        asked.extend(listing.source for listing in listed)
+        return reading(root, config, listed, **kwargs)
+
+    monkeypatch.setattr(feedpub.source, "read_articles", recording)
+    _article(articles, 20)
+    _article(articles, 1, "A new first paragraph for article 1.\n")
+    assert build_site(articles, out, config, "-q").exit_code == 0
+    assert asked, "the pages' other entries were read from their files"
+    assert not loads, "the log was not read for a few entries"
+    _same_as_without_cache(tmp_path, articles, out, config)

@@ -124,6 +124,11 @@ def _rfc822(moment: datetime) -> str:
             f"{m.hour:02d}:{m.minute:02d}:{m.second:02d} +0000")  # fmt: skip
 
 
+def _newest(articles: list[Article]) -> datetime:
+    """The latest update of `articles`, in UTC (compared as instants, converted once)."""
+    return _utc(max((article.updated for article in articles), default=EPOCH))
+
+
 def _person(indent: str, person: Person) -> str:
     """An Atom person construct; nothing for a person without a name."""
     name = clean(person.name)
@@ -250,7 +255,7 @@ class AtomRenderer(_Renderer):
         config = self.shared.config
         site = config.site
         group = page.group
-        newest = max((_utc(article.updated) for article in articles), default=EPOCH)
+        newest = _newest(articles)
         i = "  "
         language = f' xml:lang="{_attribute(site.language)}"' if site.language else ""
         parts = [
@@ -338,7 +343,7 @@ class RssRenderer(_Renderer):
     def _head(self, page: Page, articles: list[Article]) -> str:
         site = self.shared.config.site
         group = page.group
-        newest = max((_utc(article.updated) for article in articles), default=EPOCH)
+        newest = _newest(articles)
         i = "    "
         title = clean(layout.title(site, group))
         parts = [
