@@ -59,16 +59,16 @@ class Cards:
         A log this build did not read is appended to unread while its size says it
         cannot hold much more than twice the live cards (sized as those appended).
         """
+        frame = _frame(self.fingerprint, dict(made)) if made else b""
         if self._read is None:
             if not made:
                 return  # nothing new, and the log on disk is left as it is
-            frame = _frame(self.fingerprint, dict(made))
             try:
                 size = os.lstat(self.path).st_size
             except OSError:
                 size = 0
             if size and size + len(frame) <= 2 * len(frame) * len(live) // len(made) + LOG_SLACK:
-                self._append(frame)
+                self._write(frame, append=True)
                 return
         cards = self._all()
         cards.update(made)
@@ -78,11 +78,8 @@ class Cards:
             self._write(_frame(self.fingerprint, kept), append=False)
             self._read, self._count = kept, len(kept)
         elif made:
-            self._write(_frame(self.fingerprint, dict(made)), append=True)
+            self._write(frame, append=True)
             self._count += len(made)
-
-    def _append(self, frame: bytes) -> None:
-        self._write(frame, append=True)
 
     def _all(self) -> dict[str, Card]:
         if self._read is None:
@@ -90,6 +87,8 @@ class Cards:
         return self._read
 
     def _write(self, data: bytes, *, append: bool) -> None:
+        """Append `data` to the log, or replace the log with it (renamed into place, not
+        flushed: unlike the state, a log cut short by a crash costs only reads)."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         flags |= os.O_APPEND if append else os.O_TRUNC
         temporary = self.path if append else self.path.with_name(CARDS_FILE + ".tmp")
