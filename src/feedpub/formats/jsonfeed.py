@@ -15,14 +15,13 @@ fixed archive pages, and is not written.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from .. import layout
 from ..content import xml_text as clean
 from ..model import Article, ContentMode, Page, Person
 from . import Shared, entries_of, feed_author, forget
-from .xml import entry_html
+from .xml import entry_html, iso_date
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MARKER = {"about": "https://pypi.org/project/feedpub/", "generator": "feedpub"}
@@ -32,10 +31,6 @@ _MARKER_BYTES = b'"_feedpub": {'
 def is_ours(head: bytes) -> bool:
     """True when a JSON document's first bytes carry feedpub's extension object."""
     return head.lstrip().startswith(b"{") and _MARKER_BYTES in head
-
-
-def _date(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _person(person: Person) -> dict[str, str]:
@@ -106,8 +101,8 @@ class JsonRenderer:
         image = article.image
         if image is not None:
             item["image"] = image.url
-        item["date_published"] = _date(article.published)
-        item["date_modified"] = _date(article.updated)
+        item["date_published"] = iso_date(article.published)
+        item["date_modified"] = iso_date(article.updated)
         item["authors"] = [_person(person) for person in article.authors]
         item["tags"] = [clean(article.section), *(clean(topic) for topic in article.topics)]
         if image is not None and image.type and image.length is not None:

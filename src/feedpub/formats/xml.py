@@ -112,8 +112,8 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def _iso(moment: datetime) -> str:
-    """An Atom date, in UTC, to the second, written with ``Z``."""
+def iso_date(moment: datetime) -> str:
+    """An Atom (and JSON Feed) date, in UTC, to the second, written with ``Z``."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")[:-6] + "Z"
 
 
@@ -263,7 +263,7 @@ class AtomRenderer(_Renderer):
             _element(i, "id", layout.feed_id(site, group)),
             self._extra_links(page, i, "link"),
             _element(i, "title", clean(layout.title(site, group))),
-            _element(i, "updated", _iso(newest)),
+            _element(i, "updated", iso_date(newest)),
             _person(i, feed_author(config, group, articles)),
             _link(i, "link", [("href", layout.feed_url(site, page.path)), ("rel", "self"),
                               ("type", self.media_type)]),
@@ -289,7 +289,7 @@ class AtomRenderer(_Renderer):
         parts = [
             f'  <entry xml:base="{url}">\n{i}<id>{_text(article.id)}</id>\n'
             f"{i}<title>{_text(clean(article.title))}</title>\n"
-            f"{i}<updated>{_iso(article.updated)}</updated>\n",
+            f"{i}<updated>{iso_date(article.updated)}</updated>\n",
             *map(self._author, article.authors),
         ]
         body = entry_html(article, content, full=full)
@@ -310,7 +310,7 @@ class AtomRenderer(_Renderer):
         if not media:
             parts.append(summary)
         parts.append(self._categories_of(article))
-        parts.append(f"{i}<published>{_iso(article.published)}</published>\n")
+        parts.append(f"{i}<published>{iso_date(article.published)}</published>\n")
         if media:
             parts += [media, summary]
         parts.append("  </entry>\n")
@@ -396,7 +396,7 @@ class RssRenderer(_Renderer):
             parts.append(_link(i, "enclosure", [("url", image.url), ("length", str(image.length)),
                                                 ("type", image.type or "")]))  # fmt: skip
         parts.append(f"{i}<pubDate>{_rfc822(article.published)}</pubDate>\n"
-                     f"{i}<atom:updated>{_iso(article.updated)}</atom:updated>\n")  # fmt: skip
+                     f"{i}<atom:updated>{iso_date(article.updated)}</atom:updated>\n")  # fmt: skip
         if media:
             parts += [media, description]
         parts += map(self._author, article.authors)
