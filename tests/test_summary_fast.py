@@ -8,7 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_content_equivalence import PIECES, SEPARATORS, article, bodies, markdowns
 
-from feedpub.content import MAX_DEPTH, render_article, summary_of
+from feedpub.content import (
+    MAX_DEPTH,
+    SUMMARY_HTML_PER_CHARACTER,
+    _text_of,
+    markdown_to_html,
+    render_article,
+    summary_of,
+)
 from feedpub.model import ContentMode, FeedsConfig, MarkdownConfig
 
 # Markdown with no `<` at all: the bodies the short path takes, with what could make its
@@ -63,3 +70,31 @@ def test_deep_and_large_bodies(body: str) -> None:
 def test_a_deck_is_the_summary() -> None:
     feeds = FeedsConfig()
     assert summary_of(article("Body text.", "The deck & more", False), feeds) == "The deck & more"
+
+
+# Bodies whose HTML is markup for about three characters in four (a link among a few
+# words), so that the text of the HTML read first is about as long as the summary.
+DENSE = [
+    "\n\n".join(
+        " ".join(["w" * (n % 5 + 1)] * (n % words) + [f'[l{n}](https://example.com/{n} "t")'])
+        for n in range(150)
+    )
+    for words in (6, 7, 8, 10)
+] + [
+    "\n\n".join(
+        " ".join(f"*e{n}* **s{n}** `c&{n}`" for n in range(k, k + 7)) for k in range(0, 300, 7)
+    ),
+]
+
+
+@pytest.mark.parametrize("body", DENSE)
+def test_every_length_near_where_the_first_html_read_runs_out(body: str) -> None:
+    rendered = markdown_to_html(body)
+    near = 0  # lengths whose first HTML read holds just about the summary's text
+    for length in range(20, 160):
+        feeds = FeedsConfig(summary_length=length)
+        fast = summary_of(article(body, None, False), feeds)
+        assert fast == _reference(body, length, MarkdownConfig(), feeds.content), length
+        end = rendered.find("<", SUMMARY_HTML_PER_CHARACTER * length)
+        near += end != -1 and length - 5 < len(_text_of(rendered[:end])) <= length + 5
+    assert near, "no length puts the end of the first read near the summary's end"

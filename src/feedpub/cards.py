@@ -59,7 +59,7 @@ class Cards:
         A log this build did not read is appended to unread while its size says it
         cannot hold much more than twice the live cards (sized as those appended).
         """
-        frame = _frame(self.fingerprint, dict(made)) if made else b""
+        frame = b""  # the frame of the cards made, once it is known to be appended
         if self._read is None:
             if not made:
                 return  # nothing new, and the log on disk is left as it is
@@ -67,9 +67,11 @@ class Cards:
                 size = os.lstat(self.path).st_size
             except OSError:
                 size = 0
-            if size and size + len(frame) <= 2 * len(frame) * len(live) // len(made) + LOG_SLACK:
-                self._write(frame, append=True)
-                return
+            if size:
+                frame = _frame(self.fingerprint, dict(made))
+                if size + len(frame) <= 2 * len(frame) * len(live) // len(made) + LOG_SLACK:
+                    self._write(frame, append=True)
+                    return
         cards = self._all()
         cards.update(made)
         if self._count + len(made) > 2 * len(live) + 64 or not self._count:
@@ -78,7 +80,7 @@ class Cards:
             self._write(_frame(self.fingerprint, kept), append=False)
             self._read, self._count = kept, len(kept)
         elif made:
-            self._write(frame, append=True)
+            self._write(frame or _frame(self.fingerprint, dict(made)), append=True)
             self._count += len(made)
 
     def _all(self) -> dict[str, Card]:

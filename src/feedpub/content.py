@@ -27,6 +27,7 @@ import bisect
 import functools
 import hashlib
 import html
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -242,33 +243,61 @@ def summary_of(article: Article, feeds: FeedsConfig, *, markdown: MarkdownConfig
         return xml_text(article.subtitle)
     options = markdown or MarkdownConfig()
     body = article.body
-    if not _PLAIN_MARKDOWN.search(body):
+    if _plain_markdown(body):
         rendered = markdown_to_html(body, options)
         if rendered.count("<") <= MAX_TAGS and _depth(rendered) <= MAX_DEPTH // 2:
-            spaced = _BLOCK_BOUNDARY.sub(lambda match: " " + match.group(), rendered)
-            return xml_text(_cut(" ".join(html.unescape(_ANY_TAG.sub("", spaced)).split()),
-                                 feeds.summary_length))  # fmt: skip
+            return xml_text(_rendered_summary(rendered, feeds.summary_length))
     summary_only = replace(feeds, content=ContentMode.SUMMARY)
     return render_article(article, summary_only, markdown=options).content.summary
 
 
 # What takes a body off summary_of's short path: raw HTML (and autolinks, markers,
-# comments), template code, footnotes and task list items.
-_PLAIN_MARKDOWN = re.compile(r"[<]|\{\{|\{%|\[\^|\[[ xX]\]")
-_TAG_OR_CLOSE = re.compile(r"<(/?)([a-z][a-z0-9]*)")
+# comments), template code, footnotes and task list items: `<`, `{{`, `{%`, `[^`, `[ ]`,
+# `[x]`, `[X]`. Three searches that each start with one character are many times faster
+# than one expression with all seven.
+_TEMPLATE_MARK = re.compile(r"\{[{%]")
+_NOTE_OR_TASK = re.compile(r"\[(?:\^|[ xX]\])")
+_TAG_OR_CLOSE = re.compile(r"<(/?[a-z][a-z0-9]*)")
 _VOID = frozenset(["br", "hr", "img", "input", "col", "wbr", "source"])
 
 
+def _plain_markdown(body: str) -> bool:
+    """True when `body` holds none of the marks that take it off the short path."""
+    return "<" not in body and not _TEMPLATE_MARK.search(body) and not _NOTE_OR_TASK.search(body)
+
+
 def _depth(rendered: str) -> int:
-    """How deep the Markdown renderer's (balanced) elements nest."""
-    depth = deepest = 0
-    for match in _TAG_OR_CLOSE.finditer(rendered):
-        if match.group(1):
-            depth -= 1
-        elif match.group(2) not in _VOID:
-            depth += 1
-            deepest = max(deepest, depth)
-    return deepest
+    """How deep the Markdown renderer's (balanced) elements nest: the highest running sum
+    of +1 per opening tag, -1 per closing tag and 0 per void element."""
+    names = _TAG_OR_CLOSE.findall(rendered)
+    steps = {name: -1 if name[0] == "/" else 0 if name in _VOID else 1 for name in set(names)}
+    return max(0, max(itertools.accumulate(map(steps.__getitem__, names)), default=0))
+
+
+def _text_of(rendered: str) -> str:
+    """The text of the Markdown renderer's HTML, blocks apart, white space collapsed."""
+    spaced = _BLOCK_BOUNDARY.sub(lambda match: " " + match.group(), rendered)
+    return " ".join(html.unescape(_ANY_TAG.sub("", spaced)).split())
+
+
+def _rendered_summary(rendered: str, length: int) -> str:
+    """The text of `rendered` cut to `length`, read from as little of it as will do.
+
+    The renderer writes every `&` as the start of a whole reference, so the text of the
+    HTML before any `<` is the start of the whole HTML's text; once that start is longer
+    than `length`, the cut falls inside it and is the whole text's cut.
+    """
+    end = rendered.find("<", SUMMARY_HTML_PER_CHARACTER * length)
+    if end != -1:
+        text = _text_of(rendered[:end])
+        if len(text) > length:
+            return _cut(text, length)
+    return _cut(_text_of(rendered), length)
+
+
+# Characters of HTML read for each character of summary before the whole is read: prose
+# with a link in every sentence has about twice as much markup as text.
+SUMMARY_HTML_PER_CHARACTER = 4
 
 
 def body_first_line(text: str, body: str) -> int:
