@@ -47,7 +47,10 @@ time is the child's user+system time from ``wait4`` (worker processes it
 waited for included). Peak memory is given twice: ``ru_maxrss`` from
 ``wait4`` (the largest single process: feedpub's parsing workers are separate
 processes) and the summed proportional set size (PSS) of the whole process
-tree, sampled every 50 ms from ``/proc``. Linux only.
+tree, sampled every 50 ms from ``/proc``. Linux only. Every file a tool reads
+is read by the script before each run (not timed), so that no run reads its
+input from the disk. ``feedpub, archives off`` is a cold build with
+``[archives] enabled = false``, beside the default one.
 
 feedpub distrusts the stat of an article modified within 2 s of a build's start
 (git's racily-clean rule) and reads such a file again on the next build, so
@@ -104,6 +107,7 @@ NOW = "2026-01-01T00:00:00Z"
 SEED = 1
 SETTLE = 2.5  # seconds; feedpub distrusts stats of files modified within 2 s of a build
 HELP_RUNS = 20
+ARCHIVES_OFF = "feedpub, archives off"  # the cold build without archives, beside the default
 PELICAN_MAX = 10_000
 SAMPLE_EVERY = 0.05  # seconds between two samples of the process tree's memory
 SUMMARY = re.compile(r"(\d+) written, (\d+) unchanged, (\d+) removed")
@@ -239,6 +243,29 @@ def measure(command: Sequence[str], cwd: Path) -> Timing:
     return Timing(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, sampler.peak_kib, output)
 
 
+def warm(folders: Sequence[Path]) -> None:
+    """Read every file under `folders`, so that a run reads its input from memory.
+
+    Some machines page out what has not been touched for a minute or so (DAMON's
+    reclaim, seen on this one): without this, a tool whose turn comes late would read its
+    articles from the disk, and the other tools theirs from memory.
+    """
+    buffer = bytearray(1 << 16)
+    pending = [*folders]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError), open(entry.path, "rb", buffering=0) as file:
+                    while file.readinto(buffer):
+                        pass
+
+
 # What a run wrote
 
 Snapshot = dict[str, tuple[int, int, int]]
@@ -319,6 +346,7 @@ class Tool:
     scratch: tuple[Path, ...]
     cold_command: tuple[str, ...] | None = None
     parse_summary: bool = False
+    inputs: tuple[Path, ...] = ()  # folders read into the page cache before each run
 
     def reset(self) -> None:
         for folder in self.scratch:
@@ -327,6 +355,7 @@ class Tool:
     def run(self, *, cold: bool = False) -> Run:
         if cold:
             self.reset()
+        warm(self.inputs)
         before = snapshot(self.output)
         command = self.cold_command if cold and self.cold_command else self.command
         load = os.getloadavg()[0]
@@ -619,6 +648,11 @@ class Section:
             for key in ("cold", "rerun, no change", "edit one")
             if (found := self.ratio(key, peer)) is not None
         ]
+        off, hugo = self.row(f"{ARCHIVES_OFF} cold"), self.row("Hugo cold")
+        if off is not None and hugo is not None:
+            ratios.append(
+                (f"{ARCHIVES_OFF} / Hugo, cold", (off.wall / hugo.wall, off.cpu / hugo.cpu))
+            )
         if ratios:
             lines += [
                 "",
@@ -710,7 +744,18 @@ class SizeBench:
         command = feedpub_build(self.programs.feedpub, out.name)
         return Tool(
             "feedpub", self.root, command, out, (out,), cold_command=(*command, "-q"),
-            parse_summary=True,
+            parse_summary=True, inputs=(self.corpus,),
+        )  # fmt: skip
+
+    def _archives_off_tool(self) -> Tool:
+        """feedpub with `archives.enabled = false`: cold builds only, for the ratio."""
+        out = self.root / "feedpub-noarchives-out"
+        config = self.root / "no-archives.toml"
+        config.write_text("[archives]\nenabled = false\n", encoding="utf-8")
+        command = (*feedpub_build(self.programs.feedpub, out.name), "--config", config.name)
+        return Tool(
+            ARCHIVES_OFF, self.root, command, out, (out,),
+            cold_command=(*command, "-q"), parse_summary=True, inputs=(self.corpus,),
         )  # fmt: skip
 
     def _before_tool(self) -> Tool | None:
@@ -720,7 +765,7 @@ class SizeBench:
         command = feedpub_build(self.programs.before, out.name)
         return Tool(
             "before", self.root, command, out, (out,), cold_command=(*command, "-q"),
-            parse_summary=True,
+            parse_summary=True, inputs=(self.corpus,),
         )  # fmt: skip
 
     def hugo_tool(self, token: str) -> Tool | None:
@@ -731,7 +776,12 @@ class SizeBench:
         shutil.copyfile(PEERS / "hugo.toml", site / "hugo.toml")
         public = site / "public"
         return Tool(
-            "Hugo", site, (self.programs.hugo, "--quiet"), public, (public, site / "resources")
+            "Hugo",
+            site,
+            (self.programs.hugo, "--quiet"),
+            public,
+            (public, site / "resources"),
+            inputs=(site / "content",),
         )
 
     def pelican_tool(self, token: str) -> Tool | None:
@@ -748,7 +798,9 @@ class SizeBench:
         shutil.copyfile(PEERS / "pelicanconf.py", site / "pelicanconf.py")
         output = site / "output"
         command = pelican_build(self.programs.pelican)
-        return Tool("Pelican", site, command, output, (output, site / "cache"))
+        return Tool(
+            "Pelican", site, command, output, (output, site / "cache"), inputs=(site / "content",)
+        )
 
     # Scenarios
 
@@ -956,12 +1008,13 @@ class SizeBench:
         token = self.prepare()
         peers = [tool for tool in (self.hugo_tool(token), self.pelican_tool(token)) if tool]
         self.source = source_digest()
-        mine = [self.feedpub, *([self.before] if self.before else [])]
+        mine = [self.feedpub, self._archives_off_tool(), *([self.before] if self.before else [])]
         working = self.colds([*mine, *peers])
         if self.cold_only:
             return self.section
         for tool in working:
-            self.rerun(tool)
+            if tool.name != ARCHIVES_OFF:  # timed cold only, for the ratio
+                self.rerun(tool)
         try:
             self.edits(token)
             self.changes()
@@ -997,6 +1050,7 @@ def describe_output(tool: Tool) -> str:
     documents = snapshot(tool.output)
     main = {
         "feedpub": "all.atom",
+        "feedpub, archives off": "all.atom",
         "before": "all.atom",
         "Hugo": "index.xml",
         "Pelican": "all.atom",
@@ -1090,8 +1144,13 @@ def method(programs: Programs, work: Path, sizes: Sequence[int], baseline_kib: i
         "of one core). On Linux a child's `ru_maxrss` starts at the spawning process's resident "
         "size: the script resets its own peak before each spawn and does its file work in "
         f"forked helpers, and `true` shows {baseline_kib / 1024:.1f} MiB here, the floor.",
-        "- Medians over the runs (peak memory: the largest over the runs); the OS file cache is "
-        "warm after the first run.",
+        "- Medians over the runs (peak memory: the largest over the runs). Before every run, "
+        "the script reads each of the tool's input files (feedpub's corpus, the peer's "
+        "`content/`), not timed: this machine pages out what has not been touched for about a "
+        "minute (DAMON's reclaim), so without it a tool could read its articles from the disk "
+        "and another from memory.",
+        f"- `{ARCHIVES_OFF}`: the cold build with `[archives] enabled = false` "
+        "(`no-archives.toml` in the size's folder), timed cold only, interleaved with the others.",
         "- Documents written / unchanged: feedpub's own summary line where it prints one, and "
         "otherwise the output files whose stat (mtime, size, inode) changed or not.",
         f"- feedpub distrusts the stat of an article modified within 2 s of a build's start (like "
@@ -1117,6 +1176,10 @@ def method(programs: Programs, work: Path, sizes: Sequence[int], baseline_kib: i
         f"cd {work}/N",
         f"rm -rf feedpub-out && {shlex.join(feedpub_build(feedpub, 'feedpub-out', '-q'))}",
         f"{shlex.join(feedpub_build(feedpub, 'feedpub-out'))}   # every rerun",
+        "rm -rf feedpub-noarchives-out && "
+        + shlex.join(
+            feedpub_build(feedpub, "feedpub-noarchives-out", "--config", "no-archives.toml", "-q")
+        ),
         f"{shlex.join(feedpub_build(feedpub, 'feedpub-nocache', '--no-cache', '-q'))}",
     ]
     if programs.hugo:
