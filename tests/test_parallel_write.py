@@ -38,10 +38,10 @@ def _helped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     original = feedpub.build._shared_out
 
     def spying(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        ours, helper = original(*args, **kwargs)  # type: ignore[arg-type]
+        ours, helper, failed = original(*args, **kwargs)  # type: ignore[arg-type]
         if helper is not None:
             started.append(1)
-        return ours, helper
+        return ours, helper, failed
 
     monkeypatch.setattr(feedpub.build, "_shared_out", spying)
     return started
@@ -92,3 +92,95 @@ def test_a_failure_in_the_second_process_is_exit_5_and_the_next_run_converges(
     assert again.exit_code == 0, again.output
     assert "Second 30" in (out / "all.rss").read_text()
     assert "Second 1" in (out / "sections" / "s1.rss").read_text()
+
+
+# The parse cache and the cards log, saved by the second process once its documents are staged.
+
+
+def _saved(out: Path, state: Path | None = None) -> tuple[dict[str, object], dict[str, object]]:
+    """The parse cache and the cards log of `out`, read back as values (made under the
+    fingerprint of the state in `state`, by default `out`)."""
+    from feedpub.cards import CARDS_FILE, _load
+    from feedpub.state import CACHE_FILE, STATE_FILE, decode_cache, decode_state
+
+    fingerprint = decode_state(((state or out) / STATE_FILE).read_bytes()).fingerprint
+    with (out / CACHE_FILE).open("rb") as stream:
+        cache = decode_cache(stream, fingerprint)
+    cards, _count = _load(out / CARDS_FILE, fingerprint)
+    listings = {
+        key: (item.stat, item.listing.record(), item.listing.card) for key, item in cache.items()
+    }
+    return listings, dict(cards)
+
+
+def test_the_second_process_saves_what_one_process_saves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = tmp_path / "articles"
+    _site(articles, 30)
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert build_site(articles, one, None, "--jobs", "1", "-q").exit_code == 0
+    started = _helped(monkeypatch)
+    saved_here: list[int] = []
+    real_save = feedpub.build._saver
+
+    def spying(*args: object) -> object:
+        save = real_save(*args)  # type: ignore[arg-type]
+
+        def counted() -> None:
+            saved_here.append(1)  # in the helper, a count this process never sees
+            save()
+
+        return counted
+
+    monkeypatch.setattr(feedpub.build, "_saver", spying)
+    assert build_site(articles, two, None, "--jobs", "2", "-q").exit_code == 0
+    assert started, "the second process was used"
+    assert not saved_here, "the second process saved, not this one"
+    cache, cards = _saved(two)
+    assert (cache, cards) == _saved(one)
+    assert len(cache) == len(cards) == 30
+    again = build_site(articles, two, None, "--jobs", "2")
+    assert "(0 parsed)" in again.output, again.output
+    assert " 0 written" in again.output, again.output
+
+
+def test_a_failure_to_save_in_the_second_process_is_exit_5_after_the_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles, out = tmp_path / "articles", tmp_path / "feeds"
+    _site(articles, 30)
+    started = _helped(monkeypatch)
+    out.mkdir()
+    (out / ".feedpub-cards").mkdir()  # a folder where the log goes
+    result = build_site(articles, out, None, "--jobs", "2", "-q")
+    assert started
+    assert result.exit_code == 5, result.output
+    assert ".feedpub-cards" in result.stderr
+    assert read_feed(out / "all.rss").entries, "the documents were written and renamed"
+    assert read_feed(out / "sections" / "s1.rss").entries
+    assert not list(out.rglob("*.tmp"))
+    (out / ".feedpub-cards").rmdir()
+    assert build_site(articles, out, None, "--jobs", "2", "-q").exit_code == 0
+
+
+def test_a_failure_to_stage_in_the_second_process_saves_nothing_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles, out = tmp_path / "articles", tmp_path / "feeds"
+    _site(articles, 30)
+    started = _helped(monkeypatch)
+    real = feedpub.store._staged
+
+    def full(path: Path, data: bytes, mode: int = 0o644) -> str:
+        if path.suffix == ".rss" and path.name != "all.rss":  # only in the second process
+            raise feedpub.store.OutputError(str(path), OSError(errno.ENOSPC, "No space left"))
+        return real(path, data, mode)
+
+    monkeypatch.setattr(feedpub.store, "_staged", full)
+    result = build_site(articles, out, None, "--jobs", "2", "-q")
+    assert started
+    assert result.exit_code == 5, result.output
+    assert "No space left" in result.stderr
+    assert not (out / ".feedpub-cards").exists()
+    assert not (out / ".feedpub-cache").exists()

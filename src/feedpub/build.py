@@ -173,20 +173,20 @@ def _build(
                        out_of_date=out_of_date, documents=len(prints))  # fmt: skip
 
     # Store (one format's documents rendered and staged by a second process on a large
-    # build), then save the state the next build starts from.
-    ours, helper = _shared_out(store, shared, stale, previous, options.jobs)
+    # build), then save the state the next build starts from. The parse cache and the cards
+    # log hold what the article files say, whatever becomes of the documents: the second
+    # process saves them once its documents are staged (it ends first), or this one does last.
+    save = _saver(store, rules, planned, cards if source.cards else None)
+    ours, helper, failed = _shared_out(store, shared, stale, previous, options.jobs, save=save)
     written = store.write_documents(_render(shared, ours), prints, previous, helper=helper)
     store.write_state(_next_state(
         rules, previous, planned, prints=prints, refused=written.refused, store=store,
         in_feeds=in_feeds, contents=contents,
     ))  # fmt: skip
-    if planned.reparsed and rules.cache_worth_rewriting(planned.cache, planned.cacheable):
-        store.write_cache(rules.fingerprint, planned.cacheable)
-    if planned.reparsed and source.cards:
-        cacheable = planned.cacheable
-        cards.save({key: item.listing.card for key, item in cacheable.items()
-                    if item.listing.card is not None},
-                   {key: item.listing.digest for key, item in cacheable.items()})  # fmt: skip
+    if failed is None:
+        save()
+    elif failed:
+        raise failed[0]
     refusals = [Problem(str(store.root / name), "this file was not written by feedpub (or is a "
                         "link), so it is left alone and the document that belongs there is not "
                         "written; move it away") for name in written.refused]  # fmt: skip
@@ -317,16 +317,44 @@ def _render(shared: Shared, pages: Sequence[Page]) -> Iterator[tuple[str, bytes]
 
 # Documents to render: with fewer, a second process costs more than it saves.
 PARALLEL_PAGES = 400
-# What a forked helper renders and stages: (store, shared, its pages, the previous state).
-_helping: list[tuple[LocalStore, Shared, list[Page], State]] = []
+# What a forked helper renders and stages, and saves then: (store, shared, its pages, the
+# previous state, the save).
+_helping: list[tuple[LocalStore, Shared, list[Page], State, Callable[[], None]]] = []
+Failure = tuple[str, int, str]  # an OutputError as plain values: path, errno, message
+
+
+def _saver(
+    store: LocalStore, rules: Rules, planned: _Planned, cards: Cards | None
+) -> Callable[[], None]:
+    """The save of the parse cache and the cards a build made (none on the quick path)."""
+
+    def save() -> None:
+        if not planned.reparsed:
+            return
+        cacheable = planned.cacheable
+        if rules.cache_worth_rewriting(planned.cache, cacheable):
+            store.write_cache(rules.fingerprint, cacheable)
+        if cards is not None:
+            cards.save({key: item.listing.card for key, item in cacheable.items()
+                        if item.listing.card is not None},
+                       {key: item.listing.digest for key, item in cacheable.items()})  # fmt: skip
+
+    return save
 
 
 def _shared_out(
-    store: LocalStore, shared: Shared, pages: Sequence[Page], previous: State, jobs: int
-) -> tuple[Sequence[Page], Callable[[], Callable[[], list[Staged]]] | None]:
+    store: LocalStore, shared: Shared, pages: Sequence[Page], previous: State, jobs: int, *,
+    save: Callable[[], None],
+) -> tuple[
+    Sequence[Page], Callable[[], Callable[[], list[Staged]]] | None, list[OutputError] | None
+]:  # fmt: skip
     """The pages this process renders, and the helper that renders the others: the RSS
     documents go to a second process when Atom is written too and there are many pages
-    (each format's entries are its own, so neither process renders what the other does)."""
+    (each format's entries are its own, so neither process renders what the other does).
+
+    The helper then runs `save`; what it found wrong is added to the list returned (None
+    when there is no helper: this process saves).
+    """
     import multiprocessing
 
     formats = shared.config.feeds.formats
@@ -335,17 +363,18 @@ def _shared_out(
         jobs < 2 or "atom" not in formats or len(pages) < PARALLEL_PAGES or not theirs
         or "fork" not in multiprocessing.get_all_start_methods()
     ):  # fmt: skip
-        return pages, None
+        return pages, None, None
+    failed: list[OutputError] = []
 
     def helper() -> Callable[[], list[Staged]]:
-        _helping[:] = [(store, shared, theirs, previous)]
+        _helping[:] = [(store, shared, theirs, previous, save)]
         pool = multiprocessing.get_context("fork").Pool(1)
         result = pool.apply_async(_stage_in_helper)
 
         def join() -> list[Staged]:
             done = False
             try:
-                found = result.get()
+                staged, staging, saving = result.get()
                 done = True
             finally:
                 _helping.clear()
@@ -354,22 +383,26 @@ def _shared_out(
                 else:
                     pool.terminate()
                 pool.join()
-            if isinstance(found, tuple):
-                path, number, message = found
+            if saving is not None:
+                path, number, message = saving
+                failed.append(OutputError(path, OSError(number, message)))
+            if staging is not None:
+                path, number, message = staging
                 raise OutputError(path, OSError(number, message))
-            return found
+            return staged
 
         return join
 
-    return [page for page in pages if page.format != "rss"], helper
+    return [page for page in pages if page.format != "rss"], helper, failed
 
 
-def _stage_in_helper() -> list[Staged] | tuple[str, int, str]:
-    """In the forked helper: render and stage its pages; on failure, what failed (its
-    staged files removed), as plain values that travel back."""
+def _stage_in_helper() -> tuple[list[Staged], Failure | None, Failure | None]:
+    """In the forked helper: render and stage its pages, then save; what it staged, and
+    what failed in each (on a failure to stage, its staged files are removed and nothing is
+    saved), as plain values that travel back."""
     from .formats import renderers
 
-    store, shared, pages, previous = _helping[0]
+    store, shared, pages, previous, save = _helping[0]
     made = renderers(shared)
     outcomes: list[Staged] = []
     try:
@@ -379,8 +412,16 @@ def _stage_in_helper() -> list[Staged] | tuple[str, int, str]:
         for _name, _outcome, temporary in outcomes:
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
-        return error.path, error.error.errno or 0, error.error.strerror or str(error.error)
-    return outcomes
+        return [], _failure(error), None
+    try:
+        save()
+    except OutputError as error:
+        return outcomes, None, _failure(error)
+    return outcomes, None, None
+
+
+def _failure(error: OutputError) -> Failure:
+    return error.path, error.error.errno or 0, error.error.strerror or str(error.error)
 
 
 def default_jobs() -> int:
