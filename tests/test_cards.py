@@ -176,3 +176,27 @@ def test_a_few_archived_articles_are_read_from_their_files_not_the_log(
     assert asked, "the pages' other entries were read from their files"
     assert not loads, "the log was not read for a few entries"
     _same_as_without_cache(tmp_path, articles, out, config)
+
+
+def test_a_lost_log_is_made_again_by_the_next_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without this, no build would parse the articles whose cards the log held (the parse
+    cache vouches for them), and every rewrite of their pages would read their files."""
+    articles, out, config = tmp_path / "articles", tmp_path / "feeds", _config(tmp_path)
+    for number in range(12):
+        _article(articles, number)
+    assert build_site(articles, out, config, "-q").exit_code == 0
+    kept = {name: path.stat().st_mtime_ns for name, path in
+            ((p.relative_to(out).as_posix(), p) for p in out.rglob("*.atom"))}  # fmt: skip
+    (out / CARDS_FILE).unlink()
+    result = build_site(articles, out, config)  # nothing else changed
+    assert result.exit_code == 0, result.output
+    assert " 0 written" in result.output, "the documents' bytes are the same: none rewritten"
+    assert (out / CARDS_FILE).is_file()
+    assert all((out / name).stat().st_mtime_ns == mtime for name, mtime in kept.items())
+    asked = _reads(monkeypatch)
+    _article(articles, 1, "A new first paragraph for article 1.\n")
+    assert build_site(articles, out, config, "-q").exit_code == 0
+    assert asked == [], "the cards made again serve the pages the edit rewrote"
+    _same_as_without_cache(tmp_path, articles, out, config)

@@ -19,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 
 from . import layout
-from .cards import Cards
+from .cards import Cards, cards_lost
 from .errors import OutputError, Problem, Severity
 from .formats import Shared
 from .group import plan
@@ -121,8 +121,11 @@ def _build(
     root: Path, store: LocalStore, config: Config, now: datetime, options: Options
 ) -> Report:
     previous = store.read_state()  # read only, for the last good versions, when validating
+    # A cards log lost since the last build is made again by a build that trusts nothing: no
+    # other build parses the articles whose cards it held.
+    use_cache = options.use_cache and not (previous.fingerprint and cards_lost(store.root, config))
     rules = Rules(previous, fingerprint(config), now, started=time.time_ns(),
-                  use_cache=options.use_cache)  # fmt: skip
+                  use_cache=use_cache)  # fmt: skip
     cards = Cards(store.root, rules.fingerprint, trusted=rules.trusted)
     source = Source(root, config, previous, trusted=rules.trusted, now=now, jobs=options.jobs,
                     progress=options.progress, cards=cards)  # fmt: skip

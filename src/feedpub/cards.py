@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import OutputError
+from .model import Config, ContentMode
 from .state import Card
 
 CARDS_FILE = ".feedpub-cards"
@@ -35,6 +36,21 @@ def card_digest(card: Card) -> str:
     """The digest of the file version a card was made from."""
     digest: str = card[_DIGEST]
     return digest
+
+
+def cards_lost(root: Path, config: Config) -> bool:
+    """True when the site's archive pages are made from cards and the folder `root` has no
+    cards log (nothing at all in its place)."""
+    archives = config.archives
+    if not archives.enabled or archives.content is not ContentMode.SUMMARY:
+        return False
+    try:
+        os.lstat(root / CARDS_FILE)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 class Cards:
