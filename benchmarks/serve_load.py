@@ -15,7 +15,7 @@ seconds; any error (a connection failure, an unexpected status, a short body) is
 counted and makes the script exit 1. Only 127.0.0.1 is ever contacted.
 
     python benchmarks/serve_load.py [--clients 50] [--requests 20000] [--seconds 15]
-                                    [--articles 200] [--markdown RESULTS.md]
+                                    [--articles 200] [--markdown RESULTS-delivery.md]
 """
 
 from __future__ import annotations
