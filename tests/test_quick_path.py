@@ -192,3 +192,46 @@ def test_the_edits_above_take_the_quick_path(tmp_path: Path, quick_taken: list[b
         del quick_taken[:]
         result = build_site(site.articles, out, site.config)
         assert quick_taken == [True], (edit, result.output)
+
+
+def test_member_digests_kept_from_the_last_state_are_those_made_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A regrouping build takes each unchanged file's member digest from the last state;
+    after edits to the topics, date and section of some articles and a new one, every
+    digest is the one a build that trusts nothing makes."""
+    import feedpub.state
+    from feedpub.state import STATE_FILE, decode_state
+
+    articles, out, fresh = tmp_path / "articles", tmp_path / "feeds", tmp_path / "fresh"
+
+    def article(number: int, topics: str, day: int = 1, section: str = "World") -> None:
+        write_article(
+            articles, f"a{number}.md",
+            f"title: A{number}\nsection: {section}\ntopics: [{topics}]\n"
+            f"published: 2021-01-{day:02d}T{number:02d}:00:00Z",
+        )  # fmt: skip
+
+    for number in range(8):
+        article(number, "Trade")
+    assert build_site(articles, out, None, "-q").exit_code == 0
+    article(2, "Trade, Climate")  # topics
+    article(3, "Trade", day=2)  # date
+    article(4, "Trade", section="Business")  # section
+    article(9, "Energy")  # a new article: everything is grouped again
+    made_here: list[str] = []
+    real = feedpub.state.listing_key
+
+    def counting(item: object) -> str:
+        made_here.append(getattr(item, "source", ""))
+        return real(item)
+
+    monkeypatch.setattr(feedpub.state, "listing_key", counting)
+    assert build_site(articles, out, None, "-q").exit_code == 0
+    assert sorted(made_here) == ["a2.md", "a3.md", "a4.md", "a9.md"], "the others were kept"
+    assert build_site(articles, fresh, None, "--no-cache", "-q").exit_code == 0
+    kept = decode_state((out / STATE_FILE).read_bytes())
+    made = decode_state((fresh / STATE_FILE).read_bytes())
+    assert [f[0] for f in kept.files] == [f[0] for f in made.files]
+    assert kept.digests
+    assert list(kept.digests) == list(made.digests)

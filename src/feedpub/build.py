@@ -269,7 +269,9 @@ def _next_state(
     carried = {} if planned.reparsed else previous.kept
     kept = by_source(planned.kept)
     files = [FileRecord(f.source, f.path, f.stat) for f in rules.settled_files(planned.files)]
-    groups, digests = group_records(report.groups, files)
+    known = dict(zip((f[0] for f in previous.files), previous.digests, strict=False)) \
+        if rules.trusted and previous.digests else None  # fmt: skip
+    groups, digests = group_records(report.groups, files, known)
     return State(
         fingerprint=rules.fingerprint, now=rules.now, due=planned.due,
         files=files,

@@ -307,9 +307,16 @@ def listing_key(item: Any) -> str:
 
 
 def group_records(
-    groups: Iterable[Group], files: Sequence[tuple[str, Any, Any]]
-) -> tuple[list[GroupRecord], list[str]]:
-    """The groups as the state keeps them, and each file's member digest (by index)."""
+    groups: Iterable[Group], files: Sequence[tuple[str, Any, Any]],
+    known: Mapping[str, str] | None = None,
+) -> tuple[list[GroupRecord], list[str]]:  # fmt: skip
+    """The groups as the state keeps them, and each file's member digest (by index).
+
+    `known` holds the member digests of the last state by source, made under this build's
+    fingerprint: one that starts with a member's file digest is that member's (the same
+    bytes at the same path place an article the same way), and is not made again.
+    """
+    known = known or {}
     digests = [""] * len(files) if any(group.members for group in groups) else []
     members: list[tuple[int, ...]] = []
     index: dict[str, int] = {}
@@ -327,7 +334,11 @@ def group_records(
                 numbers = tuple(index[member.source] for member in group.members)
             for number, member in zip(numbers, group.members, strict=True):
                 if not digests[number]:
-                    digests[number] = member.digest + listing_key(member)
+                    last = known.get(member.source)
+                    digest = member.digest
+                    digests[number] = last if (
+                        last is not None and digest and last.startswith(digest)
+                    ) else digest + listing_key(member)  # fmt: skip
             members.append(numbers)
     except KeyError:  # a last good version whose file went away: no quick edit next time
         digests, members = [], []
