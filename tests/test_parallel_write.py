@@ -5,6 +5,7 @@ named, nothing left behind), which the next run completes."""
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,20 @@ def _helped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return started
 
 
+def _rss_staging_fails(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Make staging an RSS document but all.rss fail (those only the second process
+    stages) as a full disk does; the real staging function, to put back."""
+    real = feedpub.store._staged
+
+    def full(path: Path, data: bytes, mode: int = 0o644) -> str:
+        if path.suffix == ".rss" and path.name != "all.rss":
+            raise feedpub.store.OutputError(str(path), OSError(errno.ENOSPC, "No space left"))
+        return real(path, data, mode)
+
+    monkeypatch.setattr(feedpub.store, "_staged", full)
+    return real
+
+
 def test_two_processes_write_the_bytes_one_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -71,14 +86,7 @@ def test_a_failure_in_the_second_process_is_exit_5_and_the_next_run_converges(
     assert build_site(articles, out, None, "-q").exit_code == 0
     _site(articles, 31, "Second")
     started = _helped(monkeypatch)
-    real = feedpub.store._staged
-
-    def full(path: Path, data: bytes, mode: int = 0o644) -> str:
-        if path.suffix == ".rss" and path.name != "all.rss":  # only in the second process
-            raise feedpub.store.OutputError(str(path), OSError(errno.ENOSPC, "No space left"))
-        return real(path, data, mode)
-
-    monkeypatch.setattr(feedpub.store, "_staged", full)
+    real = _rss_staging_fails(monkeypatch)
     result = build_site(articles, out, None, "--jobs", "2", "-q")
     assert started
     assert result.exit_code == 5, result.output
@@ -170,14 +178,7 @@ def test_a_failure_to_stage_in_the_second_process_saves_nothing_there(
     articles, out = tmp_path / "articles", tmp_path / "feeds"
     _site(articles, 30)
     started = _helped(monkeypatch)
-    real = feedpub.store._staged
-
-    def full(path: Path, data: bytes, mode: int = 0o644) -> str:
-        if path.suffix == ".rss" and path.name != "all.rss":  # only in the second process
-            raise feedpub.store.OutputError(str(path), OSError(errno.ENOSPC, "No space left"))
-        return real(path, data, mode)
-
-    monkeypatch.setattr(feedpub.store, "_staged", full)
+    _rss_staging_fails(monkeypatch)
     result = build_site(articles, out, None, "--jobs", "2", "-q")
     assert started
     assert result.exit_code == 5, result.output
