@@ -258,7 +258,8 @@ def summary_of(article: Article, feeds: FeedsConfig, *, markdown: MarkdownConfig
 _TEMPLATE_MARK = re.compile(r"\{[{%]")
 _NOTE_OR_TASK = re.compile(r"\[(?:\^|[ xX]\])")
 _TAG_OR_CLOSE = re.compile(r"<(/?[a-z][a-z0-9]*)")
-_VOID = frozenset(["br", "hr", "img", "input", "col", "wbr", "source"])
+# The void elements the Markdown renderer writes (the sanitiser's _VOID has more).
+_RENDERED_VOID = frozenset(["br", "hr", "img", "input", "col", "wbr", "source"])
 
 
 def _plain_markdown(body: str) -> bool:
@@ -270,7 +271,9 @@ def _depth(rendered: str) -> int:
     """How deep the Markdown renderer's (balanced) elements nest: the highest running sum
     of +1 per opening tag, -1 per closing tag and 0 per void element."""
     names = _TAG_OR_CLOSE.findall(rendered)
-    steps = {name: -1 if name[0] == "/" else 0 if name in _VOID else 1 for name in set(names)}
+    steps = {
+        name: -1 if name[0] == "/" else 0 if name in _RENDERED_VOID else 1 for name in set(names)
+    }
     return max(0, max(itertools.accumulate(map(steps.__getitem__, names)), default=0))
 
 
