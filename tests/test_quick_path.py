@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import build_site, write_article
+from conftest import build_site, read_feed, write_article
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -234,4 +234,31 @@ def test_member_digests_kept_from_the_last_state_are_those_made_afresh(
     made = decode_state((fresh / STATE_FILE).read_bytes())
     assert [f[0] for f in kept.files] == [f[0] for f in made.files]
     assert kept.digests
+    assert list(kept.digests) == list(made.digests)
+
+
+def test_moving_the_articles_folder_changes_no_id(tmp_path: Path) -> None:
+    """An article is named from its place below the articles folder: an `index.md` right in
+    it is no page bundle (it is not named after that folder), so renaming the folder changes
+    no id, and the cached build agrees with one that trusts nothing."""
+    from feedpub.state import STATE_FILE, decode_state
+
+    first, out, fresh = tmp_path / "first-name", tmp_path / "feeds", tmp_path / "fresh"
+    for name in ("index.md", "other.md", "bundle/index.md"):
+        write_article(
+            first, name,
+            f"title: {name}\nsection: World\npublished: 2021-01-0{len(name) % 9 + 1}T00:00:00Z",
+        )  # fmt: skip
+    assert build_site(first, out, None, "-q").exit_code == 0
+    ids = [entry.id for entry in read_feed(out / "all.atom").entries]
+    assert any(entry_id.endswith(":index") for entry_id in ids), ids
+    assert any(entry_id.endswith(":bundle") for entry_id in ids), "a bundle: its folder's name"
+    assert not any("first-name" in entry_id for entry_id in ids), ids
+    second = first.rename(tmp_path / "second-name")
+    assert build_site(second, out, None, "-q").exit_code == 0
+    assert build_site(second, fresh, None, "--no-cache", "-q").exit_code == 0
+    assert [entry.id for entry in read_feed(out / "all.atom").entries] == ids
+    assert (out / "all.atom").read_bytes() == (fresh / "all.atom").read_bytes()
+    kept = decode_state((out / STATE_FILE).read_bytes())
+    made = decode_state((fresh / STATE_FILE).read_bytes())
     assert list(kept.digests) == list(made.digests)

@@ -297,7 +297,9 @@ def resolve(
     image = out.get("image")
     if image is not None and isinstance(image.value, dict) and "url" not in image.value:
         _image_inside(resolved, image)
-    stem, bundle = stem_of(path)
+    # Named from its place below the articles folder, never from that folder's own name: an
+    # `index.md` right in it is no page bundle, and moving the folder changes no id.
+    stem, bundle = stem_of(source or path)
     prefix_date, bare = date_prefix(stem)
     resolved.stem = bare
     given = out.get("slug")
