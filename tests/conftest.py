@@ -57,6 +57,15 @@ def write_article(folder: Path, name: str, front: str, body: str = "A body.\n") 
     return path
 
 
+def documents(out: Path) -> dict[str, bytes]:
+    """Every document feedpub wrote into `out`, by name (not its state, cache or lock)."""
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in out.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    }
+
+
 def read_feed(path: Path) -> feedparser.FeedParserDict:
     """The feed as a reader sees it; fails the test when feedparser finds it malformed."""
     parsed = feedparser.parse(path.read_bytes())

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import build_site, write_article
+from conftest import build_site, documents, write_article
 
 import feedpub.source
 from feedpub.cards import CARDS_FILE, LOG_SLACK, Cards, card_digest
@@ -34,21 +34,13 @@ def _article(folder: Path, number: int, body: str = "") -> None:
     )  # fmt: skip
 
 
-def _documents(out: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in out.rglob("*")
-        if path.is_file() and not path.name.startswith(".")
-    }
-
-
 def _same_as_without_cache(tmp_path: Path, articles: Path, out: Path, config: Path) -> None:
     fresh = tmp_path / "fresh"
     assert build_site(articles, fresh, config, "--no-cache", "-q").exit_code == 0
-    assert _documents(out) == _documents(fresh)
+    assert documents(out) == documents(fresh)
 
 
-def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def _file_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The sources the build reads again from their files for their whole article."""
     asked: list[str] = []
     real = feedpub.source.read_articles
@@ -58,8 +50,13 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(root, config, listed, **kwargs)
 
     monkeypatch.setattr(feedpub.source, "read_articles", recording)
-    monkeypatch.setattr(feedpub.source, "CARD_LOG_FROM", 1)  # these sites are small
     return asked
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """:func:`_file_reads`, with the log used for any number of wanted cards."""
+    monkeypatch.setattr(feedpub.source, "CARD_LOG_FROM", 1)  # these sites are small
+    return _file_reads(monkeypatch)
 
 
 def test_archive_pages_are_rewritten_from_cards_without_reading_their_articles(
@@ -74,9 +71,9 @@ def test_archive_pages_are_rewritten_from_cards_without_reading_their_articles(
     # A new article regroups everything; an edit to an old one rewrites the pages holding it.
     _article(articles, 20)
     _article(articles, 1, "A new first paragraph for article 1.\n")
-    before = _documents(out)
+    before = documents(out)
     assert build_site(articles, out, config, "-q").exit_code == 0
-    changed = [name for name, data in _documents(out).items() if before.get(name) != data]
+    changed = [name for name, data in documents(out).items() if before.get(name) != data]
     assert any(name.startswith("archive/") for name in changed)
     assert asked == [], "archived articles were read again although their cards were kept"
     assert "A new first paragraph" in (out / "archive/sections/business/1.atom").read_text()
@@ -162,14 +159,7 @@ def test_a_few_archived_articles_are_read_from_their_files_not_the_log(
         return real(path, fingerprint)
 
     monkeypatch.setattr(feedpub.cards, "_load", counted)
-    asked: list[str] = []
-    reading = feedpub.source.read_articles
-
-    def recording(root, config, listed, **kwargs):  # type: ignore[no-untyped-def]
-        asked.extend(listing.source for listing in listed)
-        return reading(root, config, listed, **kwargs)
-
-    monkeypatch.setattr(feedpub.source, "read_articles", recording)
+    asked = _file_reads(monkeypatch)
     _article(articles, 20)
     _article(articles, 1, "A new first paragraph for article 1.\n")
     assert build_site(articles, out, config, "-q").exit_code == 0

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import build_site, read_feed, write_article
+from conftest import build_site, documents, read_feed, write_article
 
 import feedpub.build
 import feedpub.store
@@ -22,14 +22,6 @@ def _site(articles: Path, count: int, title: str = "Article") -> None:
             f"title: {title} {number}\nsection: S{number % 3}\ntopics: [T{number % 4}]\n"
             f"published: 2021-01-01T{number // 60:02d}:{number % 60:02d}:00Z",
         )  # fmt: skip
-
-
-def _documents(out: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in out.rglob("*")
-        if path.is_file() and not path.name.startswith(".")
-    }
 
 
 def _helped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -74,8 +66,8 @@ def test_two_processes_write_the_bytes_one_writes(
     result = build_site(articles, two, None, "--jobs", "2", "-q")
     assert result.exit_code == 0, result.output
     assert started, "the second process was used"
-    assert _documents(two) == _documents(one)
-    assert any(name.endswith(".rss") for name in _documents(two))
+    assert documents(two) == documents(one)
+    assert any(name.endswith(".rss") for name in documents(two))
 
 
 def test_a_failure_in_the_second_process_is_exit_5_and_the_next_run_converges(

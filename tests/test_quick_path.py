@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import build_site, read_feed, write_article
+from conftest import build_site, documents, read_feed, write_article
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -122,15 +122,6 @@ class Site:
             key, value = CHANGES[edit]
             fields[key] = value.format(step=step) if isinstance(value, str) else value
         self.write(number)
-
-
-def documents(out: Path) -> dict[str, bytes]:
-    """Every document feedpub wrote (not its state, cache or lock)."""
-    return {
-        path.relative_to(out).as_posix(): path.read_bytes()
-        for path in out.rglob("*")
-        if path.is_file() and not path.name.startswith(".")
-    }
 
 
 def problems(result: Result, out: Path) -> list[str]:
