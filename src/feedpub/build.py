@@ -389,11 +389,9 @@ def _shared_out(
                     pool.terminate()
                 pool.join()
             if saving is not None:
-                path, number, message = saving
-                failed.append(OutputError(path, OSError(number, message)))
+                failed.append(_error_of(saving))
             if staging is not None:
-                path, number, message = staging
-                raise OutputError(path, OSError(number, message))
+                raise _error_of(staging)
             return staged
 
         return join
@@ -427,6 +425,12 @@ def _stage_in_helper() -> tuple[list[Staged], Failure | None, Failure | None]:
 
 def _failure(error: OutputError) -> Failure:
     return error.path, error.error.errno or 0, error.error.strerror or str(error.error)
+
+
+def _error_of(failure: Failure) -> OutputError:
+    """The error a :func:`_failure` stands for, in this process."""
+    path, number, message = failure
+    return OutputError(path, OSError(number, message))
 
 
 def default_jobs() -> int:

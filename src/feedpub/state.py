@@ -314,7 +314,7 @@ def group_records(
 
     `known` holds the member digests of the last state by source, made under this build's
     fingerprint: one that starts with a member's file digest is that member's (the same
-    bytes at the same path place an article the same way), and is not made again.
+    bytes at the same source place an article the same way), and is not made again.
     """
     known = known or {}
     digests = [""] * len(files) if any(group.members for group in groups) else []
