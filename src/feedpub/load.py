@@ -13,12 +13,13 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_module
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import forked_stat
 from .errors import Problem, Severity, UsageError
 from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
 from .recheck import unchanged
@@ -73,7 +74,7 @@ MAX_FOLDER_DEPTH = 100  # folders below the articles folder; deeper ones are rep
 ARTICLE_FOLDERS = ("_posts", "content", "posts")
 
 
-def scan(root: Path) -> Scan:
+def scan(root: Path, known: Sequence[tuple[str, str, Stat]] = (), *, helper: bool = False) -> Scan:
     """Every article file (:data:`EXTENSIONS`) under `root`, skipping names that start
     with `.` or `_` (except Jekyll's `_posts` folders).
 
@@ -87,14 +88,27 @@ def scan(root: Path) -> Scan:
     limit to reach). This runs on every build over every file, so it does no
     more than one `stat` per file. When no article is found, a warning says
     where another tool's articles probably are.
+
+    `known` is what the last build found; with `helper`, a forked process takes
+    the stats of half of those files while the walk goes on (see
+    :mod:`feedpub.forked_stat`), for the same files found.
     """
     if not root.is_dir():
         raise UsageError(f"{root}: the articles folder does not exist{_hint_for(root.parent)}")
     scanner = _Scanner(root.resolve())
-    scanner.walk(str(root), "")
-    while scanner.linked_folders:
-        scanner.walk(*scanner.linked_folders.pop(0))
-    found = scanner.found
+    checking = None
+    if helper and len(known) >= forked_stat.FROM and forked_stat.available():
+        checking = forked_stat.Helper(forked_stat.delegated_half(known))
+        scanner.provisional = checking.provisional
+    try:
+        scanner.walk(str(root), "")
+        while scanner.linked_folders:
+            scanner.walk(*scanner.linked_folders.pop(0))
+    except BaseException:
+        if checking is not None:
+            checking.stop()
+        raise
+    found = scanner.found if checking is None else _settled(scanner.found, checking)
     if scanner.linked:  # a link to a file that is also found directly adds nothing
         direct = {os.path.realpath(file.path) for file in found}
         for file in scanner.linked:
@@ -107,6 +121,28 @@ def scan(root: Path) -> Scan:
         if hint is not None:
             scanner.problems.append(hint)
     return Scan(found, scanner.problems, scanner.unreadable)
+
+
+def _settled(found: list[File], checking: forked_stat.Helper) -> list[File]:
+    """`found` with the stat of every file the helper saw changed (or of every file whose
+    stat was taken provisionally, when it gave no answer) taken again, as the walk takes it."""
+    changed = checking.changed()
+    again = checking.provisional.keys() if changed is None else changed
+    if not again:
+        return found
+    settled = []
+    for file in found:
+        if file.path not in again:
+            settled.append(file)
+            continue
+        try:
+            info = os.lstat(file.path)  # as DirEntry.stat does for a file that is no link
+        except OSError:
+            continue
+        if stat_module.S_ISREG(info.st_mode):
+            stat = Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+            settled.append(file._replace(stat=stat))
+    return settled
 
 
 def _hint_for(folder: Path) -> str:
@@ -185,6 +221,8 @@ class _Scanner:
         self.linked_folders: list[tuple[str, str]] = []
         self.problems: list[Problem] = []
         self.unreadable: list[str] = []
+        # path → the stat the last build saw, taken for now (see :mod:`feedpub.forked_stat`)
+        self.provisional: Mapping[str, tuple[int, int, int, int]] = {}
 
     def walk(self, top: str, top_prefix: str) -> None:
         """Every folder under `top`, depth first, with a stack rather than recursion."""
@@ -238,12 +276,19 @@ class _Scanner:
         # The common case, a plain article file, is handled inline: this loop runs
         # over every file on every build, and the stat is most of its cost.
         found, is_regular, new = self.found, stat_module.S_ISREG, tuple.__new__
+        provisional = self.provisional
         folders: list[tuple[str, str, int]] = []
         for entry in entries:
             name = entry.name
             if name[0] in "._" and name not in READ_ANYWAY:
                 continue
             if name.endswith(".md") and name.isascii() and not entry.is_symlink():
+                last = provisional.get(entry.path)
+                # Its stat is being checked in the helper (a folder or FIFO by that name
+                # now, the listing says so, is no file for the helper to vouch for).
+                if last is not None and entry.is_file(follow_symlinks=False):
+                    found.append(new(File, (prefix + name, entry.path, new(Stat, last))))
+                    continue
                 try:
                     info = entry.stat()
                 except OSError:
