@@ -69,6 +69,10 @@ class Rules:
         touched = [] if _same(files, previous.files) else self._touched(files)
         if touched is None:
             return False
+        # Only a build that writes may take the touched files' path: it must save the new
+        # stats. An edit is found here, by reading the file, before any document's stat.
+        if touched and (not store.holding_lock or not self._touched_only(store, files, touched)):
+            return False
         if not all(
             store.stat(name) == (document.size, document.mtime_ns)
             for name, document in previous.documents.items()
@@ -76,9 +80,6 @@ class Rules:
             return False
         if not touched:
             return True
-        # Only a build that writes may take this path: it must save the new stats.
-        if not store.holding_lock or not self._touched_only(store, files, touched):
-            return False
         settled = [FileRecord(*file) for file in self.settled_files(files)]
         store.write_state(replace(previous, files=settled))
         return True
