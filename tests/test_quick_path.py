@@ -253,3 +253,40 @@ def test_moving_the_articles_folder_changes_no_id(tmp_path: Path) -> None:
     kept = decode_state((out / STATE_FILE).read_bytes())
     made = decode_state((fresh / STATE_FILE).read_bytes())
     assert list(kept.digests) == list(made.digests)
+
+
+def test_a_quick_edit_leaves_the_state_a_full_build_leaves(
+    tmp_path: Path, quick_taken: list[bool]
+) -> None:
+    """The quick path keeps the last state's groups and makes again only the edited
+    articles' member digests: after edits of an entry of the feeds and of an article on
+    archive pages only, the groups and digests are those of a build that trusts nothing."""
+    from feedpub.state import STATE_FILE, decode_state
+
+    articles, out, fresh = tmp_path / "articles", tmp_path / "feeds", tmp_path / "fresh"
+    config = tmp_path / "feedpub.toml"
+    config.write_text(CONFIGS[1])
+
+    def article(number: int, body: str) -> None:
+        write_article(
+            articles, f"a{number}.md",
+            f"title: A{number}\nsection: {SECTIONS[number % 2]}\ntopics: [Trade]\n"
+            f"published: 2021-01-{number + 1:02d}T12:00:00Z", body,
+        )  # fmt: skip
+
+    for number in range(9):
+        article(number, f"Body {number}.\n")
+    assert build_site(articles, out, config, "-q").exit_code == 0
+    for step, number in enumerate([8, 0, 4], start=1):  # newest (in feeds), oldest, middle
+        article(number, f"Edited {step}: a longer body than before.\n")
+        del quick_taken[:]
+        assert build_site(articles, out, config, "-q").exit_code == 0
+        assert quick_taken == [True], number
+        assert build_site(articles, fresh, config, "--no-cache", "-q").exit_code == 0
+        kept = decode_state((out / STATE_FILE).read_bytes())
+        made = decode_state((fresh / STATE_FILE).read_bytes())
+        assert any(group.members for group in made.groups)
+        assert kept.groups == made.groups, number
+        assert kept.digests
+        assert list(kept.digests) == list(made.digests), number
+        assert documents(out) == documents(fresh)

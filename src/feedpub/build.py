@@ -35,6 +35,7 @@ from .state import (
     State,
     Totals,
     by_source,
+    edited_records,
     fingerprint,
     group_records,
     keep_last_good,
@@ -211,6 +212,7 @@ class _Planned:
     cache: Mapping[str, Cached]  # the parse cache as read
     cacheable: Mapping[str, Cached]  # the parse cache as it now stands
     reparsed: bool = True  # False: the last build's listings stand (the quick path)
+    edited: tuple[Article, ...] = ()  # the quick path's: no article moved between groups
 
 
 def _plan(
@@ -248,7 +250,8 @@ def _quick_plan(
         articles=totals.articles, published=totals.published, groups=groups,
         feeds=len(groups), parsed=len(loaded.articles),
     )  # fmt: skip
-    return _Planned(report, files, previous.due, [], {}, {}, reparsed=False)
+    edited = tuple(item for item in loaded.articles if isinstance(item, Article))
+    return _Planned(report, files, previous.due, [], {}, {}, reparsed=False, edited=edited)
 
 
 def _next_state(
@@ -269,9 +272,12 @@ def _next_state(
     carried = {} if planned.reparsed else previous.kept
     kept = by_source(planned.kept)
     files = [FileRecord(f.source, f.path, f.stat) for f in rules.settled_files(planned.files)]
-    known = dict(zip((f[0] for f in previous.files), previous.digests, strict=False)) \
-        if rules.trusted and previous.digests else None  # fmt: skip
-    groups, digests = group_records(report.groups, files, known)
+    if planned.edited:  # every article in the groups it was in: the last records stand
+        groups, digests = edited_records(previous, planned.edited)
+    else:
+        known = dict(zip((f[0] for f in previous.files), previous.digests, strict=False)) \
+            if rules.trusted and previous.digests else None  # fmt: skip
+        groups, digests = group_records(report.groups, files, known)
     return State(
         fingerprint=rules.fingerprint, now=rules.now, due=planned.due,
         files=files,

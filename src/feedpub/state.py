@@ -262,12 +262,21 @@ class Member:
     """An archived group's member in a quick edit: its file and digest, all that an archive
     page's fingerprint and a read of the whole article need (grouping never sees one)."""
 
-    __slots__ = ("digest", "key", "number", "path", "source")
+    __slots__ = ("number", "path", "source", "stored")
 
     def __init__(self, source: str, path: str, stored: str, number: int) -> None:
-        self.source, self.path = source, path
-        self.digest, self.key = stored[:DIGEST_LENGTH], stored[DIGEST_LENGTH:]
+        self.source, self.path, self.stored = source, path, stored
         self.number = number  # its index in the state's files
+
+    # A quick edit makes one of these for every archived article and reads these two of
+    # few: they are cut from the stored digest when asked for.
+    @property
+    def digest(self) -> str:
+        return self.stored[:DIGEST_LENGTH]
+
+    @property
+    def key(self) -> str:
+        return self.stored[DIGEST_LENGTH:]
 
     @property
     def id(self) -> str:
@@ -350,6 +359,23 @@ def group_records(
         for number, group in enumerate(groups)
     ]  # fmt: skip
     return records, digests
+
+
+def edited_records(
+    previous: State, edited: Iterable[Article]
+) -> tuple[list[GroupRecord], list[str]]:
+    """What :func:`group_records` makes of a quick edit's groups (see
+    incremental.Rules.quick_edit), without the groups: the last state's records, since
+    every article stayed where it was, and its member digests with the edited articles'
+    made again from their new files."""
+    digests = list(previous.digests)
+    if digests:
+        wanted = by_source(edited)
+        for number, (source, _, _) in enumerate(previous.files):
+            article = wanted.get(source)
+            if article is not None and digests[number]:
+                digests[number] = article.digest + listing_key(article)
+    return list(previous.groups), digests
 
 
 def _index(files: Sequence[tuple[str, Any, Any]], index: dict[str, int]) -> dict[str, int]:
