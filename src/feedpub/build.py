@@ -132,7 +132,7 @@ def _build(
                     progress=options.progress, cards=cards)  # fmt: skip
     scanned = source.scan()
     writing = options.mode is not Mode.VALIDATE
-    if writing and rules.nothing_changed(store, scanned.files):
+    if writing and rules.nothing_changed(store, scanned.files, scanned.folders):
         return _unchanged_report(previous, options)
 
     # Plan: the groups, from the last build's with a few entries rewritten, or from scratch.
@@ -185,7 +185,7 @@ def _build(
     written = store.write_documents(_render(shared, ours), prints, previous, helper=helper)
     store.write_state(_next_state(
         rules, previous, planned, prints=prints, refused=written.refused, store=store,
-        in_feeds=in_feeds, contents=contents,
+        in_feeds=in_feeds, contents=contents, folders=scanned.folders,
     ))  # fmt: skip
     if failed is None:
         save()
@@ -257,7 +257,7 @@ def _quick_plan(
 def _next_state(
     rules: Rules, previous: State, planned: _Planned, *, prints: Mapping[str, str],
     refused: Sequence[str], store: LocalStore, in_feeds: Mapping[str, Article],
-    contents: Mapping[str, Rendered],
+    contents: Mapping[str, Rendered], folders: Sequence[tuple[str, tuple[int, int, int, int]]],
 ) -> State:  # fmt: skip
     """What the next build starts from. Its problems are those of loading and grouping:
     rendering's are kept with each content, and the refusals of this build's write are
@@ -290,7 +290,7 @@ def _next_state(
             **{key: previous.contents[key] for key in kept},
             **contents,
         },
-        groups=groups, digests=digests,
+        groups=groups, digests=digests, folders=rules.settled_folders(folders),
     )  # fmt: skip
 
 

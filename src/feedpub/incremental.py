@@ -56,7 +56,12 @@ class Rules:
         # (but for the last good versions of broken articles, kept whatever happens).
         self.trusted = use_cache and previous.fingerprint == fingerprint
 
-    def nothing_changed(self, store: LocalStore, files: Sequence[File]) -> bool:
+    def nothing_changed(
+        self,
+        store: LocalStore,
+        files: Sequence[File],
+        folders: Sequence[tuple[str, tuple[int, int, int, int]]] = (),
+    ) -> bool:
         """No article file, no document and nothing due changed since the last build.
 
         Files touched but not changed (new stats, the bytes the last build used: see
@@ -81,7 +86,7 @@ class Rules:
         if not touched:
             return True
         settled = [FileRecord(*file) for file in self.settled_files(files)]
-        store.write_state(replace(previous, files=settled))
+        store.write_state(replace(previous, files=settled, folders=self.settled_folders(folders)))
         return True
 
     def _touched(self, files: Sequence[File]) -> list[int] | None:
@@ -276,6 +281,14 @@ class Rules:
         """The files as the next build may trust them: a stat too recent is distrusted."""
         return [file._replace(stat=distrusted(file.stat)) if self._recent(file.stat) else file
                 for file in files]  # fmt: skip
+
+    def settled_folders(
+        self, folders: Sequence[tuple[str, tuple[int, int, int, int]]]
+    ) -> list[tuple[str, tuple[int, int, int, int]]]:
+        """The folders the walk read, as the next build may trust them (see settled_files):
+        a folder changed just now may change again within the same tick of its clock."""
+        return [(path, distrusted(Stat(*stat)) if self._recent(Stat(*stat)) else stat)
+                for path, stat in folders]  # fmt: skip
 
     def cacheable(self, fresh: Mapping[str, Cached]) -> dict[str, Cached]:
         """The parse cache for the next build: published articles only (drafts and

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import forked_stat
+from . import stat_check
 from .errors import Problem, Severity, UsageError
 from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
 from .recheck import unchanged
@@ -57,12 +57,18 @@ class Loaded:
 Progress = Callable[[list[File]], Iterable[File]]
 
 
+Folders = Sequence[tuple[str, tuple[int, int, int, int]]]  # (path, stat) of each folder read
+
+
 class Scan(NamedTuple):
     """The article files found, and the folders and names that could not be read."""
 
     files: list[File]
     problems: list[Problem]
     unreadable: list[str]  # keys of folders that could not be listed (their files are unknown)
+    # Every folder the walk read, with its stat, when the walk met no link and no problem:
+    # while none of them and none of the files changes, another walk finds the same.
+    folders: Folders = ()
 
 
 # Markdown file names as Jekyll, Hugo, Pelican, Eleventy and Zola accept them (SPEC §5).
@@ -74,7 +80,9 @@ MAX_FOLDER_DEPTH = 100  # folders below the articles folder; deeper ones are rep
 ARTICLE_FOLDERS = ("_posts", "content", "posts")
 
 
-def scan(root: Path, known: Sequence[tuple[str, str, Stat]] = (), *, helper: bool = False) -> Scan:
+def scan(
+    root: Path, known: stat_check.Known = (), folders: Folders = (), *, helper: bool = False
+) -> Scan:
     """Every article file (:data:`EXTENSIONS`) under `root`, skipping names that start
     with `.` or `_` (except Jekyll's `_posts` folders).
 
@@ -89,26 +97,30 @@ def scan(root: Path, known: Sequence[tuple[str, str, Stat]] = (), *, helper: boo
     more than one `stat` per file. When no article is found, a warning says
     where another tool's articles probably are.
 
-    `known` is what the last build found; with `helper`, a forked process takes
-    the stats of half of those files while the walk goes on (see
-    :mod:`feedpub.forked_stat`), for the same files found.
+    `known` and `folders` are what the last scan found (its files, and the folders it
+    read when its walk met nothing but folders and files). Their stats are checked first
+    (see :mod:`feedpub.stat_check`; with `helper`, half of them in a forked process):
+    when none changed, the files are those the last walk found, and no folder is listed.
     """
     if not root.is_dir():
         raise UsageError(f"{root}: the articles folder does not exist{_hint_for(root.parent)}")
-    scanner = _Scanner(root.resolve())
-    checking = None
-    if helper and len(known) >= forked_stat.FROM and forked_stat.available():
-        checking = forked_stat.Helper(forked_stat.delegated_half(known))
-        scanner.provisional = checking.provisional
+    check = stat_check.Check(known, helper=helper) if known else None
     try:
+        if check is not None and folders and folders[0][0] == str(root) and _same_folders(folders):
+            files = _known_files(known, check.changed())
+            if files is not None:
+                return Scan(files, [], [], folders)
+        scanner = _Scanner(root.resolve())
+        if check is not None:
+            scanner.provisional = check.provisional()
         scanner.walk(str(root), "")
         while scanner.linked_folders:
             scanner.walk(*scanner.linked_folders.pop(0))
     except BaseException:
-        if checking is not None:
-            checking.stop()
+        if check is not None:
+            check.stop()
         raise
-    found = scanner.found if checking is None else _settled(scanner.found, checking)
+    found = scanner.found if check is None else _settled(scanner.found, check)
     if scanner.linked:  # a link to a file that is also found directly adds nothing
         direct = {os.path.realpath(file.path) for file in found}
         for file in scanner.linked:
@@ -120,14 +132,51 @@ def scan(root: Path, known: Sequence[tuple[str, str, Stat]] = (), *, helper: boo
         hint = no_articles_hint(root)
         if hint is not None:
             scanner.problems.append(hint)
-    return Scan(found, scanner.problems, scanner.unreadable)
+    plain = not (scanner.met_links or scanner.problems or scanner.unreadable)
+    return Scan(found, scanner.problems, scanner.unreadable, scanner.folders if plain else ())
 
 
-def _settled(found: list[File], checking: forked_stat.Helper) -> list[File]:
-    """`found` with the stat of every file the helper saw changed (or of every file whose
-    stat was taken provisionally, when it gave no answer) taken again, as the walk takes it."""
-    changed = checking.changed()
-    again = checking.provisional.keys() if changed is None else changed
+def _same_folders(folders: Folders) -> bool:
+    """Every folder the last walk read is as it was: no entry came, went or was renamed in
+    it (each of those changes its times), so it holds the same names of the same kinds."""
+    for folder, stat in folders:
+        try:
+            info = os.stat(folder)
+        except OSError:
+            return False
+        if stat != (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino):
+            return False
+    return True
+
+
+def _known_files(known: stat_check.Known, changed: set[str] | None) -> list[File] | None:
+    """The last walk's files in folders that did not change, with a new stat for each of
+    those `changed` (edited in place); None when the helper gave no answer, or a changed
+    one is no regular file any more (then the walk is made)."""
+    if changed is None:
+        return None
+    new = tuple.__new__
+    files = [new(File, (source, path, new(Stat, stat))) for source, path, stat in known]
+    if not changed:
+        return files
+    for number, file in enumerate(files):
+        if file.path in changed:
+            try:
+                info = os.lstat(file.path)
+            except OSError:
+                return None
+            if not stat_module.S_ISREG(info.st_mode):
+                return None
+            stat = Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+            files[number] = file._replace(stat=stat)
+    return files
+
+
+def _settled(found: list[File], check: stat_check.Check) -> list[File]:
+    """`found` with the stat of every file the helper saw changed (or of every file it was
+    to check, when it gave no answer) taken again, as the walk takes it."""
+    theirs = check.theirs()
+    again = set(check.delegated()) if theirs is None else theirs
     if not again:
         return found
     settled = []
@@ -221,8 +270,11 @@ class _Scanner:
         self.linked_folders: list[tuple[str, str]] = []
         self.problems: list[Problem] = []
         self.unreadable: list[str] = []
-        # path → the stat the last build saw, taken for now (see :mod:`feedpub.forked_stat`)
+        # path → the stat the last build saw, found unchanged or (for those a helper
+        # checks) taken for now: see :mod:`feedpub.stat_check`
         self.provisional: Mapping[str, tuple[int, int, int, int]] = {}
+        self.folders: list[tuple[str, Stat]] = []  # each folder read, with its stat
+        self.met_links = False  # some entry was a symbolic link (followed or not)
 
     def walk(self, top: str, top_prefix: str) -> None:
         """Every folder under `top`, depth first, with a stack rather than recursion."""
@@ -240,6 +292,9 @@ class _Scanner:
                 return []
             self.folders_seen.add((info.st_dev, info.st_ino))
             listing = os.scandir(folder)
+            self.folders.append(
+                (folder, Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+            )
         except OSError as error:
             self.unreadable_folder(folder, prefix, error)
             return []
@@ -284,8 +339,8 @@ class _Scanner:
                 continue
             if name.endswith(".md") and name.isascii() and not entry.is_symlink():
                 last = provisional.get(entry.path)
-                # Its stat is being checked in the helper (a folder or FIFO by that name
-                # now, the listing says so, is no file for the helper to vouch for).
+                # Its stat was found unchanged, or is being checked in the helper (a folder
+                # or FIFO by that name now, as the listing says, is no file to vouch for).
                 if last is not None and entry.is_file(follow_symlinks=False):
                     found.append(new(File, (prefix + name, entry.path, new(Stat, last))))
                     continue
@@ -315,8 +370,10 @@ class _Scanner:
         """Record one entry that is not a plain article file; the key of a folder to walk."""
         name = entry.name
         link = entry.is_symlink()
-        if link and not self.followed(entry):
-            return None
+        if link:
+            self.met_links = True  # what it leads to may change with no folder changing
+            if not self.followed(entry):
+                return None
         if _undecodable(name):
             try:
                 kind = "folder" if entry.is_dir() else "file"

@@ -41,10 +41,13 @@ class Source:
         self._summaries: dict[str, tuple[str, str]] = {}  # source → (digest, summary)
 
     def scan(self) -> Scan:
-        """Every article file, with one stat each (half of them taken in a second process
-        when the last build saw many files)."""
-        known = self.previous.files if self.trusted else ()
-        return scan(self.root, known, helper=self.jobs > 1)
+        """Every article file, with one stat each (see :func:`feedpub.load.scan`: the last
+        build's files are checked first, half of them in a second process when there are
+        many, and no folder is listed when none of them changed)."""
+        previous = self.previous
+        if not self.trusted:
+            return scan(self.root)
+        return scan(self.root, previous.files, previous.folders, helper=self.jobs > 1)
 
     def listings(self, files: list[File], cache: Mapping[str, Cached]) -> Loaded:
         """Every article's listing: from the cache where its file is unchanged, else parsed."""

@@ -198,6 +198,9 @@ class State:
     groups: Sequence[GroupRecord] = ()  # the feeds as grouped
     # By file (as `files`): an archived member's digest then its listing key (see Member).
     digests: Sequence[str] = ()
+    # The folders the walk read, with their stats, when it met nothing but folders and files
+    # (see load.scan): while none of them and none of `files` changes, no walk is needed.
+    folders: Sequence[tuple[str, tuple[int, int, int, int]]] = ()
 
 
 class _Decoded(Mapping[str, Article]):
@@ -408,6 +411,7 @@ def encode_state(state: State) -> bytes:
              for key, item in sorted(state.contents.items())],
             [tuple(group) for group in state.groups],
             list(state.digests),
+            [(path, tuple(stat)) for path, stat in state.folders],
         ),
         2,
     )  # fmt: skip
@@ -466,6 +470,7 @@ def decode_state(data: bytes) -> State:
             contents=_decode_contents(contents),
             groups=[GroupRecord._make(group) for group in groups],
             digests=rest[0],
+            folders=rest[1] if len(rest) > 1 else (),
         )  # fmt: skip
     except (ValueError, TypeError, EOFError, IndexError, KeyError):
         raise ValueError("the build state is damaged") from None

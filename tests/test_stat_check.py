@@ -1,0 +1,373 @@
+"""The last build's files checked by their stats before the walk (half in a forked helper),
+and no walk at all when nothing changed: the files found are always those a walk that
+takes every stat itself finds, whatever changed and whatever becomes of the helper."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from feedpub import stat_check
+from feedpub.load import File, Scan, _Scanner, scan
+
+FILES = 40  # in two folders, so that the helper's half spans a folder boundary
+Answers = list[set[str] | None]
+
+
+@pytest.fixture(autouse=True)
+def few_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stat_check, "FROM", 10)
+
+
+@pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
+    """What the helper answered, each time one ran."""
+    seen: Answers = []
+    changed = stat_check.Helper.changed
+
+    def spy(self: stat_check.Helper) -> set[str] | None:
+        answer = changed(self)
+        seen.append(answer)
+        return answer
+
+    monkeypatch.setattr(stat_check.Helper, "changed", spy)
+    return seen
+
+
+@pytest.fixture
+def listed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every folder a walk listed."""
+    seen: list[str] = []
+    read_folder = _Scanner.read_folder
+
+    def spy(self: _Scanner, folder: str, *rest: object) -> object:
+        seen.append(folder)
+        return read_folder(self, folder, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_Scanner, "read_folder", spy)
+    return seen
+
+
+def articles(root: Path) -> Path:
+    folder = root / "articles"
+    for number in range(FILES):
+        path = folder / f"{2020 + number // 20}" / f"a{number:02}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            f"---\ntitle: A {number}\npublished: 2021-01-{number % 28 + 1:02}T12:00:00Z\n"
+            f"topics: [T{number % 3}]\n---\nBody {number}.\n"
+        )
+    return folder
+
+
+def alone(folder: Path) -> Scan:
+    """The walk taking every stat itself."""
+    return scan(folder)
+
+
+def helped(folder: Path, last: Scan) -> Scan:
+    return scan(folder, last.files, last.folders, helper=True)
+
+
+def halves(known: list[File]) -> tuple[list[Path], list[Path]]:
+    """The files checked here, and those the helper checks."""
+    start = len(known) - int(len(known) * stat_check.SHARE)
+    return [Path(f.path) for f in known[:start]], [Path(f.path) for f in known[start:]]
+
+
+def test_nothing_changed_lists_no_folder(
+    tmp_path: Path, answers: Answers, listed: list[str]
+) -> None:
+    folder = articles(tmp_path)
+    last = alone(folder)
+    assert len(last.folders) == 3  # the articles folder and its two
+    del listed[:]
+    assert helped(folder, last) == alone(folder)
+    assert answers == [set()]  # the helper ran and found nothing changed
+    assert listed == [str(folder), f"{folder}/2020", f"{folder}/2021"]  # by `alone` only
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text() + "More.\n")
+
+
+def _touch(path: Path) -> None:
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - 1_000_000_000))  # not ahead
+
+
+def _chmod(path: Path) -> None:
+    path.chmod(0o600)  # its change time only
+
+
+def _same_size_new_inode(path: Path) -> None:
+    info = path.stat()
+    data = path.read_bytes()
+    path.unlink()
+    (path.parent / "placeholder").write_text("x")  # the inode is not reused at once
+    path.write_bytes(data)
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    (path.parent / "placeholder").unlink()
+
+
+def _delete(path: Path) -> None:
+    path.unlink()
+
+
+def _to_link(path: Path) -> None:
+    target = path.with_name("target.markdown")
+    path.rename(target)
+    path.symlink_to(target.name)
+
+
+def _to_folder(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+    (path / "inside.md").write_text("---\ntitle: Inside\npublished: 2021-02-01\n---\nBody.\n")
+
+
+def _to_fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _renamed(path: Path) -> None:
+    path.rename(path.with_name("renamed.md"))
+
+
+def _beside(path: Path) -> None:
+    """A new article beside it, the file itself untouched."""
+    (path.parent / "new.md").write_text("---\ntitle: New\npublished: 2021-03-01\n---\nBody.\n")
+
+
+def _beside_in_new_folder(path: Path) -> None:
+    deeper = path.parent / f"deeper-{path.stem}"
+    deeper.mkdir()
+    (deeper / "new.md").write_text("---\ntitle: New\n---\nBody.\n")
+
+
+def _folder_unreadable(path: Path) -> None:
+    """Its folder can no longer be read by anyone but root (its change time moves)."""
+    path.parent.chmod(0o700)
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "edited": _edit,
+    "touched": _touch,
+    "chmod": _chmod,
+    "new inode": _same_size_new_inode,
+    "deleted": _delete,
+    "now a link": _to_link,
+    "now a folder": _to_folder,
+    "now a fifo": _to_fifo,
+    "renamed": _renamed,
+    "an article beside it": _beside,
+    "a new folder beside it": _beside_in_new_folder,
+    "its folder's mode": _folder_unreadable,
+}
+
+
+IN_PLACE = {"edited", "touched", "chmod"}  # changes that leave every folder as it was
+
+
+@pytest.mark.parametrize("half", ["here", "helper's"])
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_a_change_is_found_as_the_walk_finds_it(
+    tmp_path: Path, change: str, half: str, answers: Answers, listed: list[str]
+) -> None:
+    """What changed is found as a walk finds it; a file changed in place is found without
+    listing any folder."""
+    folder = articles(tmp_path)
+    last = alone(folder)
+    ours, theirs = halves(last.files)
+    changed = ours if half == "here" else theirs
+    for path in [changed[0], changed[len(changed) // 2], changed[-1]]:
+        CHANGES[change](path)
+    del listed[:]
+    found = helped(folder, last)
+    assert bool(listed) is (change not in IN_PLACE)
+    assert found == alone(folder)
+    assert len(answers) == 1
+
+
+def test_changes_in_both_halves_at_once(tmp_path: Path, answers: Answers) -> None:
+    folder = articles(tmp_path)
+    last = alone(folder)
+    ours, theirs = halves(last.files)
+    names = sorted(CHANGES)
+    for number, path in enumerate([*ours[::3], *theirs[::3]]):
+        CHANGES[names[number % len(names)]](path)
+    assert helped(folder, last) == alone(folder)
+    assert len(answers) == 1
+    assert answers[0]
+
+
+def test_a_walk_that_met_a_link_is_made_again(tmp_path: Path, listed: list[str]) -> None:
+    """A link leads somewhere no folder of the walk records: a link into a folder the walk
+    skips (`_drafts`) that dangled at the last walk leads to an article now."""
+    folder = articles(tmp_path)
+    (folder / "2020" / "link.md").symlink_to("../_drafts/soon.md")
+    last = alone(folder)
+    assert last.folders == ()
+    (folder / "_drafts").mkdir()
+    (folder / "_drafts" / "soon.md").write_text("---\ntitle: Soon\n---\nBody.\n")
+    del listed[:]
+    found = helped(folder, last)
+    assert listed  # walked
+    assert found == alone(folder)
+    assert "2020/link.md" in {file.source for file in found.files}
+
+
+def test_a_walk_with_problems_is_made_again(tmp_path: Path, listed: list[str]) -> None:
+    folder = articles(tmp_path)
+    (folder / "2021" / "b\udcff.md").write_text("---\ntitle: B\n---\nBody.\n")
+    last = alone(folder)
+    assert last.problems
+    assert last.folders == ()
+    del listed[:]
+    assert helped(folder, last) == alone(folder)
+    assert listed
+
+
+def test_another_spelling_of_the_folder_is_walked(tmp_path: Path, listed: list[str]) -> None:
+    folder = articles(tmp_path)
+    last = alone(folder)
+    other = folder / ".." / "articles"
+    del listed[:]
+    assert scan(other, last.files, last.folders, helper=True) == alone(other)
+    assert listed
+
+
+def test_no_fork_means_every_stat_taken_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: list[str]
+) -> None:
+    folder = articles(tmp_path)
+    last = alone(folder)
+    _edit(halves(last.files)[1][-1])
+
+    def no_fork() -> int:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert helped(folder, last) == alone(folder)
+    _edit(halves(last.files)[1][-1])
+    now = alone(folder)
+    del listed[:]
+    assert helped(folder, now) == alone(folder)
+    assert len(listed) == 3  # by `alone` alone: with no helper, nothing changed is still seen
+
+
+@pytest.mark.parametrize("answer", ["crash", "cut short", "wrong count"])
+def test_a_helper_that_gives_no_whole_answer_is_not_believed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str, listed: list[str]
+) -> None:
+    """Here the helper means to say that nothing changed, but dies or garbles it: every
+    stat it was to check is taken again, and the edited file is found with its new stat."""
+    folder = articles(tmp_path)
+    last = alone(folder)
+    _edit(halves(last.files)[1][-1])
+
+    def broken(write: int, *_: object) -> None:
+        if answer == "crash":
+            os._exit(3)
+        # "nothing changed" cut short, or a count of two indices followed by none
+        data = (2).to_bytes(8, "little") if answer == "wrong count" else b"\0\0"
+        os.write(write, data)
+        os._exit(0)
+
+    monkeypatch.setattr(stat_check, "_answer", broken)
+    del listed[:]
+    assert helped(folder, last) == alone(folder)
+    assert len(listed) == 6  # walked, then `alone`
+
+
+def test_a_walk_that_fails_ends_the_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = articles(tmp_path)
+    last = alone(folder)
+    started: list[int] = []
+    start = stat_check.Helper.__init__
+
+    def spy(self: stat_check.Helper, *args: object) -> None:
+        start(self, *args)  # type: ignore[arg-type]
+        started.append(self.pid)
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stat_check.Helper, "__init__", spy)
+    monkeypatch.setattr(_Scanner, "read_folder", interrupted)
+    _beside(halves(last.files)[0][0])  # so that the walk is made
+    with pytest.raises(KeyboardInterrupt):
+        helped(folder, last)
+    assert len(started) == 1
+    assert started[0] > 0
+    with pytest.raises(ChildProcessError):  # reaped: no process left behind
+        os.waitpid(started[0], os.WNOHANG)
+
+
+def test_the_helper_is_used_only_from_enough_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: Answers
+) -> None:
+    folder = articles(tmp_path)
+    last = alone(folder)
+    monkeypatch.setattr(stat_check, "FROM", FILES + 1)
+    assert helped(folder, last) == alone(folder)
+    assert not answers
+
+
+def test_builds_that_check_stats_write_what_a_build_trusting_nothing_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answers: Answers, listed: list[str]
+) -> None:
+    from conftest import build_site, documents
+
+    from feedpub import incremental
+
+    monkeypatch.setattr(incremental, "RACY_NS", 0)  # every stat trusted at once
+    monkeypatch.setattr("feedpub.build.default_jobs", lambda: 2)
+    folder = articles(tmp_path)
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    assert build_site(folder, out, None, "--jobs", "2").exit_code == 0
+    assert answers == []  # a first build has no stats to check
+    ours, theirs = halves(alone(folder).files)
+    steps: list[tuple[Callable[[], object], bool]] = [  # a change, and whether it lists folders
+        (lambda: None, False),
+        (lambda: _edit(theirs[-1]), False),  # in place: no folder changed
+        (lambda: None, False),
+        (lambda: _touch(theirs[0]), False),
+        (lambda: _same_size_new_inode(ours[1]), True),
+        (lambda: (_edit(ours[0]), _delete(theirs[3])), True),
+        (lambda: _to_folder(theirs[5]), True),
+        (lambda: _beside(ours[2]), True),
+        (lambda: None, False),
+    ]
+    for number, (step, walks) in enumerate(steps):
+        step()
+        del listed[:]
+        result = build_site(folder, out, None, "--jobs", "2")
+        assert result.exit_code == 0, result.output
+        assert bool(listed) is walks, number
+        assert build_site(folder, fresh, None, "--no-cache").exit_code == 0
+        assert documents(out) == documents(fresh), number
+    assert len(answers) == len(steps)
+    assert answers[0] == set()
+    assert answers[1] == {str(theirs[-1])}
+
+
+def test_folders_changed_just_before_a_build_are_walked_again(
+    tmp_path: Path, listed: list[str]
+) -> None:
+    """A folder changed within the racy window of a build (see incremental.RACY_NS) is not
+    trusted by the next one: an article added in the same tick would not change its time."""
+    from conftest import build_site
+
+    folder = articles(tmp_path)
+    for path in folder.rglob("*.md"):
+        os.utime(path, (1_600_000_000, 1_600_000_000))
+    out = tmp_path / "out"
+    assert build_site(folder, out).exit_code == 0  # the folders were made just now
+    del listed[:]
+    assert build_site(folder, out).exit_code == 0
+    assert listed
