@@ -371,3 +371,38 @@ def test_folders_changed_just_before_a_build_are_walked_again(
     del listed[:]
     assert build_site(folder, out).exit_code == 0
     assert listed
+
+
+@pytest.mark.parametrize(
+    "stats",
+    [
+        [(10, 1_700_000_000_000_000_000, 1_700_000_000_000_000_001, 5)],
+        [(10, -1, 3, 2**64 - 1), (0, -(2**40), 0, 0)],  # an inode past 2**63: no 64-bit array
+        [],
+    ],
+)
+def test_the_state_keeps_every_file_as_it_was(stats: list[tuple[int, int, int, int]]) -> None:
+    """The files are stored as joined names and packed stats: every name (one that is not
+    UTF-8 too) and stat comes back as it was, as a File with a Stat."""
+    from feedpub.state import File, Stat, State, decode_state, encode_state
+
+    files = [
+        File(f"{number}/\udcffa b.md", f"/articles/{number}/\udcffa b.md", Stat(*stat))
+        for number, stat in enumerate(stats)
+    ]
+    again = decode_state(encode_state(State(fingerprint="x", files=files))).files
+    assert again == files
+    assert all(type(file) is File and type(file.stat) is Stat for file in again)
+
+
+def test_a_state_whose_files_were_cut_is_damaged() -> None:
+    import marshal
+
+    from feedpub.state import File, Stat, State, decode_state, encode_state
+
+    files = [File(f"{n}.md", f"/a/{n}.md", Stat(n, n, n, n)) for n in range(3)]
+    record = list(marshal.loads(encode_state(State(fingerprint="x", files=files))))
+    count, sources, paths, packed = record[4]
+    record[4] = (count, sources.rpartition("\0")[0], paths.rpartition("\0")[0], packed[:-32])
+    with pytest.raises(ValueError, match="damaged"):
+        decode_state(marshal.dumps(tuple(record), 2))

@@ -24,13 +24,13 @@ from .errors import OutputError, Problem, Severity
 from .formats import Shared
 from .group import plan
 from .incremental import Rules
-from .load import File, Loaded, Progress
+from .load import Loaded, Progress
 from .model import Article, Config, Content, Group, Page
 from .source import Source
 from .state import (
     Cached,
     Document,
-    FileRecord,
+    File,
     Rendered,
     State,
     Totals,
@@ -271,7 +271,7 @@ def _next_state(
     # The quick path keeps every article of the last state; the full path, those of its feeds.
     carried = {} if planned.reparsed else previous.kept
     kept = by_source(planned.kept)
-    files = [FileRecord(f.source, f.path, f.stat) for f in rules.settled_files(planned.files)]
+    files = rules.settled_files(planned.files)
     if planned.edited:  # every article in the groups it was in: the last records stand
         groups, digests = edited_records(previous, planned.edited)
     else:

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
 from .model import Article, Group, GroupKind, Listed, Page
-from .state import DIGEST_LENGTH, Cached, FileRecord, Member, Stat, State, listing_key
+from .state import DIGEST_LENGTH, Cached, Member, Stat, State, listing_key
 
 if TYPE_CHECKING:
-    from .load import File, Loaded
+    from .load import Loaded
+    from .state import File
     from .store import LocalStore
 
 # RACY_NS: a file modified this close to the build's start may be modified again
@@ -85,7 +86,7 @@ class Rules:
             return False
         if not touched:
             return True
-        settled = [FileRecord(*file) for file in self.settled_files(files)]
+        settled = self.settled_files(files)
         store.write_state(replace(previous, files=settled, folders=self.settled_folders(folders)))
         return True
 

@@ -23,17 +23,9 @@ from . import stat_check
 from .errors import Problem, Severity, UsageError
 from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
 from .recheck import unchanged
-from .state import Cached, Listing, Stat, article_record
+from .state import Cached, File, Listing, Stat, article_record
 
 PARALLEL_FROM = 1000  # files to parse: fewer are parsed faster than processes start
-
-
-class File(NamedTuple):
-    """One article file: its key (path under the articles folder), its path, and its stat."""
-
-    source: str
-    path: str
-    stat: Stat
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +73,7 @@ ARTICLE_FOLDERS = ("_posts", "content", "posts")
 
 
 def scan(
-    root: Path, known: stat_check.Known = (), folders: Folders = (), *, helper: bool = False
+    root: Path, known: Sequence[File] = (), folders: Folders = (), *, helper: bool = False
 ) -> Scan:
     """Every article file (:data:`EXTENSIONS`) under `root`, skipping names that start
     with `.` or `_` (except Jekyll's `_posts` folders).
@@ -149,14 +141,13 @@ def _same_folders(folders: Folders) -> bool:
     return True
 
 
-def _known_files(known: stat_check.Known, changed: set[str] | None) -> list[File] | None:
+def _known_files(known: Sequence[File], changed: set[str] | None) -> list[File] | None:
     """The last walk's files in folders that did not change, with a new stat for each of
     those `changed` (edited in place); None when the helper gave no answer, or a changed
     one is no regular file any more (then the walk is made)."""
     if changed is None:
         return None
-    new = tuple.__new__
-    files = [new(File, (source, path, new(Stat, stat))) for source, path, stat in known]
+    files = list(known)
     if not changed:
         return files
     for number, file in enumerate(files):

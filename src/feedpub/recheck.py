@@ -20,8 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .load import File
-    from .state import Cached
+    from .state import Cached, File
 
 THREADS = 4  # the reads wait on the kernel: a few more threads than cores keep it busy
 SERIAL_UP_TO = 64  # files: fewer are checked faster than threads start

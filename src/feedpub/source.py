@@ -14,9 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from .cards import Cards
-from .load import File, Loaded, Progress, Scan, load_articles, read_articles, read_bodies, scan
+from .load import Loaded, Progress, Scan, load_articles, read_articles, read_bodies, scan
 from .model import Article, Config, Content, ContentMode, Listed
-from .state import Cached, Card, Rendered, State, article_from
+from .state import Cached, Card, File, Rendered, State, article_from
 
 
 class Source:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import sys
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -41,7 +42,7 @@ from .model import Article, Config, Content, Group, Image, Person
 
 STATE_FILE = ".feedpub-state"
 CACHE_FILE = ".feedpub-cache"
-FORMAT = 11  # raise when a record changes: an older state then reads as empty
+FORMAT = 12  # raise when a record changes: an older state then reads as empty
 # but for the last good versions (see decode_state)
 
 
@@ -58,8 +59,9 @@ class Stat(NamedTuple):
     inode: int
 
 
-class FileRecord(NamedTuple):
-    """One article file as the last build saw it (stored as a plain tuple)."""
+class File(NamedTuple):
+    """One article file: its key (path under the articles folder), its path, and its stat
+    (as the walk found it, and as the state keeps it for the next build)."""
 
     source: str
     path: str
@@ -189,7 +191,7 @@ class State:
     fingerprint: str = ""
     now: datetime | None = None
     due: datetime | None = None
-    files: Sequence[FileRecord] = ()
+    files: Sequence[File] = ()
     problems: tuple[Problem, ...] = ()
     totals: Totals = field(default_factory=Totals)
     documents: Mapping[str, Document] = field(default_factory=dict)
@@ -391,6 +393,39 @@ def by_source(articles: Iterable[Article]) -> dict[str, Article]:
     return {article.source: article for article in articles}
 
 
+def _encode_files(files: Sequence[tuple[str, str, tuple[int, int, int, int]]]) -> tuple[Any, ...]:
+    """The files as three values, not 100,000 tuples: their keys, their paths (each joined
+    by NULs, which no name holds) and their stats, four 64-bit integers each (as a list of
+    tuples should one not fit)."""
+    try:
+        stats: bytes | list[tuple[int, ...]] = array(
+            "q", [number for _, _, stat in files for number in stat]
+        ).tobytes()
+    except OverflowError:
+        stats = [tuple(stat) for _, _, stat in files]
+    return (len(files), "\0".join([file[0] for file in files]),
+            "\0".join([file[1] for file in files]), stats)  # fmt: skip
+
+
+def _decode_files(record: tuple[Any, ...]) -> list[File]:
+    count, sources, paths, stats = record
+    if not count:
+        return []
+    if isinstance(stats, bytes):
+        numbers = array("q")
+        numbers.frombytes(stats)
+        each = iter(numbers)
+        stats = zip(each, each, each, each, strict=False)
+    new = tuple.__new__
+    files = [
+        new(File, (source, path, new(Stat, stat)))
+        for source, path, stat in zip(sources.split("\0"), paths.split("\0"), stats, strict=False)
+    ]
+    if len(files) != count:
+        raise ValueError("the files of the build state are damaged")
+    return files
+
+
 def encode_state(state: State) -> bytes:
     """The state as bytes, in a stable order."""
     return marshal.dumps(
@@ -399,7 +434,7 @@ def encode_state(state: State) -> bytes:
             state.fingerprint,
             _time(state.now),
             _time(state.due),
-            [(source, path, tuple(stat)) for source, path, stat in state.files],
+            _encode_files(state.files),
             [problem.record() for problem in state.problems],
             (state.totals.files, state.totals.articles, state.totals.published,
              state.totals.feeds),
@@ -431,7 +466,7 @@ def _decode_contents(contents: list[tuple[Any, ...]]) -> dict[str, Rendered]:
     return found
 
 
-OLDER_FORMATS = {9, 10}  # whose last good versions are still read (their records are the same)
+OLDER_FORMATS = {9, 10, 11}  # whose last good versions are still read (their records are the same)
 
 
 def decode_state(data: bytes) -> State:
@@ -460,9 +495,7 @@ def decode_state(data: bytes) -> State:
             fingerprint=print_,
             now=_from_time(now),
             due=_from_time(due),
-            # As stored: plain tuples compare equal to FileRecords and Stats, and making
-            # 100,000 named tuples cost every run 0.3 s.
-            files=files,
+            files=_decode_files(files),
             problems=tuple(Problem.from_record(problem) for problem in problems),
             totals=Totals(*totals),
             documents={name: Document(fp, size, mtime) for name, fp, size, mtime in documents},
