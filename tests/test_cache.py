@@ -277,3 +277,33 @@ def test_rendering_warnings_are_reported_on_every_run_with_their_file_line(tmp_p
     )
     third = build_site(articles, tmp_path / "feeds")  # the full path, content from the state
     assert [line for line in third.output.splitlines() if "templated.md:" in line] == warned
+
+
+def test_a_change_to_any_module_invalidates_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code's fingerprint covers every module, the renderers in subpackages too (an
+    upgrade that changes only how a format is written renders every document again), and
+    nothing but the modules (bytecode written beside them changes nothing)."""
+    import shutil
+    from importlib import resources
+
+    import feedpub
+    from feedpub import state
+
+    copy = tmp_path / "feedpub"
+    shutil.copytree(Path(feedpub.__file__).parent, copy)
+    monkeypatch.setattr(resources, "files", lambda _: copy)
+
+    def fingerprint() -> str:
+        state.code_fingerprint.cache_clear()
+        return state.code_fingerprint()
+
+    first = fingerprint()
+    (copy / "formats" / "__pycache__").mkdir(exist_ok=True)
+    (copy / "formats" / "__pycache__" / "new.cpython-311.pyc").write_bytes(b"bytecode")
+    assert fingerprint() == first
+    renderer = copy / "formats" / "xml.py"
+    renderer.write_text(renderer.read_text() + "\n# another version\n")
+    assert fingerprint() != first
+    state.code_fingerprint.cache_clear()

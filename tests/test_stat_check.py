@@ -406,3 +406,83 @@ def test_a_state_whose_files_were_cut_is_damaged() -> None:
     record[4] = (count, sources.rpartition("\0")[0], paths.rpartition("\0")[0], packed[:-32])
     with pytest.raises(ValueError, match="damaged"):
         decode_state(marshal.dumps(tuple(record), 2))
+
+
+def test_a_folder_that_changed_with_no_article_is_trusted_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: list[str]
+) -> None:
+    """A note beside the articles changes their folder and no article: the build that
+    walks it saves the folder's new stat, so that the builds after it list no folder."""
+    from conftest import build_site
+
+    from feedpub import incremental
+    from feedpub.state import STATE_FILE, decode_state
+
+    monkeypatch.setattr(incremental, "RACY_NS", 0)
+    folder = articles(tmp_path)
+    out = tmp_path / "out"
+    assert build_site(folder, out).exit_code == 0
+    (folder / "2020" / "notes.txt").write_text("not an article")
+    del listed[:]
+    assert build_site(folder, out).exit_code == 0
+    assert listed  # walked: the folder changed
+    recorded = dict(decode_state((out / STATE_FILE).read_bytes()).folders)
+    now = os.stat(folder / "2020")
+    assert recorded[str(folder / "2020")] == (
+        now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino
+    )  # fmt: skip
+    del listed[:]
+    assert build_site(folder, out).exit_code == 0
+    assert not listed
+
+
+def test_a_folder_reached_twice_means_the_walk_is_made_again(tmp_path: Path) -> None:
+    """One folder bind-mounted on another is read once; unmounted, the other's own files
+    show and no folder read changed: such a walk does not vouch for the next."""
+    import subprocess
+
+    folder = articles(tmp_path)
+    cover = ["mount", "--bind", str(folder / "2020"), str(folder / "2021")]
+    if subprocess.run(cover, capture_output=True, check=False).returncode != 0:
+        pytest.skip("no bind mounts here")
+    try:
+        last = alone(folder)
+    finally:
+        subprocess.run(["umount", str(folder / "2021")], check=True)
+    assert last.folders == ()
+    assert helped(folder, last) == alone(folder)
+
+
+def test_an_interrupt_while_the_helper_answers_ends_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = articles(tmp_path)
+    last = alone(folder)
+    started: list[int] = []
+    start = stat_check.Helper.__init__
+
+    def spy(self: stat_check.Helper, *args: object) -> None:
+        start(self, *args)  # type: ignore[arg-type]
+        started.append(self.pid)
+
+    def interrupted(_: int) -> bytes:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(stat_check.Helper, "__init__", spy)
+    monkeypatch.setattr(stat_check, "_read_all", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        helped(folder, last)
+    assert len(started) == 1
+    with pytest.raises(ChildProcessError):  # killed and reaped
+        os.waitpid(started[0], os.WNOHANG)
+
+
+def test_a_damaged_folders_record_is_a_damaged_state() -> None:
+    import marshal
+
+    from feedpub.state import State, decode_state, encode_state
+
+    record = list(marshal.loads(encode_state(State(fingerprint="x"))))
+    record[-1] = [("articles", (1, 2, "three", 4))]
+    with pytest.raises(ValueError, match="damaged"):
+        decode_state(marshal.dumps(tuple(record), 2))

@@ -84,10 +84,16 @@ class Rules:
             for name, document in previous.documents.items()
         ):
             return False
+        settled_folders = self.settled_folders(folders)
         if not touched:
+            # A folder that changed with no article coming or going (a note beside them,
+            # a folder distrusted just after a change) is saved, so that the next build
+            # trusts it again and lists no folder.
+            if settled_folders != list(previous.folders) and store.holding_lock:
+                store.write_state(replace(previous, folders=settled_folders))
             return True
         settled = self.settled_files(files)
-        store.write_state(replace(previous, files=settled, folders=self.settled_folders(folders)))
+        store.write_state(replace(previous, files=settled, folders=settled_folders))
         return True
 
     def _touched(self, files: Sequence[File]) -> list[int] | None:

@@ -93,6 +93,9 @@ def scan(
     read when its walk met nothing but folders and files). Their stats are checked first
     (see :mod:`feedpub.stat_check`; with `helper`, half of them in a forked process):
     when none changed, the files are those the last walk found, and no folder is listed.
+    That holds for folders recorded outside the racy window of their clock (see
+    incremental.Rules.settled_folders): within one tick, an entry can come or go and
+    leave a folder's times as they were.
     """
     if not root.is_dir():
         raise UsageError(f"{root}: the articles folder does not exist{_hint_for(root.parent)}")
@@ -108,11 +111,11 @@ def scan(
         scanner.walk(str(root), "")
         while scanner.linked_folders:
             scanner.walk(*scanner.linked_folders.pop(0))
+        found = scanner.found if check is None else _settled(scanner.found, check)
     except BaseException:
         if check is not None:
             check.stop()
         raise
-    found = scanner.found if check is None else _settled(scanner.found, check)
     if scanner.linked:  # a link to a file that is also found directly adds nothing
         direct = {os.path.realpath(file.path) for file in found}
         for file in scanner.linked:
@@ -124,7 +127,7 @@ def scan(
         hint = no_articles_hint(root)
         if hint is not None:
             scanner.problems.append(hint)
-    plain = not (scanner.met_links or scanner.problems or scanner.unreadable)
+    plain = not (scanner.unrecorded or scanner.problems or scanner.unreadable)
     return Scan(found, scanner.problems, scanner.unreadable, scanner.folders if plain else ())
 
 
@@ -265,7 +268,9 @@ class _Scanner:
         # checks) taken for now: see :mod:`feedpub.stat_check`
         self.provisional: Mapping[str, tuple[int, int, int, int]] = {}
         self.folders: list[tuple[str, Stat]] = []  # each folder read, with its stat
-        self.met_links = False  # some entry was a symbolic link (followed or not)
+        # What a folder's stat does not vouch for was met: a symbolic link (followed or
+        # not), or a folder reached twice (a bind mount).
+        self.unrecorded = False
 
     def walk(self, top: str, top_prefix: str) -> None:
         """Every folder under `top`, depth first, with a stack rather than recursion."""
@@ -280,6 +285,8 @@ class _Scanner:
         try:
             info = os.stat(folder)
             if (info.st_dev, info.st_ino) in self.folders_seen:
+                # Reached twice (a bind mount): what it holds may show elsewhere later.
+                self.unrecorded = True
                 return []
             self.folders_seen.add((info.st_dev, info.st_ino))
             listing = os.scandir(folder)
@@ -362,7 +369,7 @@ class _Scanner:
         name = entry.name
         link = entry.is_symlink()
         if link:
-            self.met_links = True  # what it leads to may change with no folder changing
+            self.unrecorded = True  # what it leads to may change with no folder changing
             if not self.followed(entry):
                 return None
         if _undecodable(name):

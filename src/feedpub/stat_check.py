@@ -34,6 +34,8 @@ from collections.abc import Sequence
 FROM = 20_000  # files the last build saw: fewer are checked faster than a process forks
 SHARE = 0.5  # of those, the share the helper checks
 _HEADER = 8  # the helper's answer: a count (8 bytes), then that many 4-byte indices
+_BLOCKED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+            signal.SIGUSR2, signal.SIGALRM}  # fmt: skip
 
 Known = Sequence[tuple[str, str, tuple[int, int, int, int]]]  # (key, path, stat) by file
 
@@ -72,8 +74,8 @@ class Check:
         if self.helper is None:
             return set()
         if not self._answered:
+            self._answer = self.helper.changed()  # interrupted, it is still there to stop
             self._answered = True
-            self._answer = self.helper.changed()
         return self._answer
 
     def changed(self) -> set[str] | None:
@@ -94,8 +96,8 @@ class Check:
         return [path for _, path, _ in self.known[self.start :]] if self.helper else []
 
     def stop(self) -> None:
-        """End the helper without its answer (the walk failed)."""
-        if self.helper is not None and not self._answered:
+        """End the helper, if it is still there (the walk failed)."""
+        if self.helper is not None:
             self._answered = True
             self.helper.stop()
 
@@ -130,15 +132,24 @@ class Helper:
             self.answer, write = os.pipe()
         except OSError:
             return
+        # No signal reaches the child's Python code (it would run this process's handlers
+        # and unwind into its callers): they stay blocked there, and it is ended by SIGKILL.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
         try:
-            self.pid = os.fork()
+            pid = os.fork()
         except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             os.close(write)
             self._close()
             return
-        if self.pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-            os.close(self.answer)
-            _answer(write, known, start)
+        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+            try:
+                os.close(self.answer)
+                _answer(write, known, start)
+            finally:
+                os._exit(1)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        self.pid = pid
         os.close(write)
 
     def changed(self) -> set[str] | None:
@@ -153,7 +164,7 @@ class Helper:
         finally:
             self._close()
         _, status = os.waitpid(self.pid, 0)
-        self.pid = 0
+        self.pid = 0  # reaped
         if status != 0 or len(data) < _HEADER:
             return None
         count = int.from_bytes(data[:_HEADER], "little")

@@ -231,10 +231,18 @@ def code_fingerprint() -> str:
     from importlib import resources
 
     digest = hashlib.blake2b(__version__.encode(), digest_size=16)
-    package = resources.files(__package__ or "feedpub")
-    for name in sorted(item.name for item in package.iterdir() if item.name.endswith(".py")):
+    folders = [("", resources.files(__package__ or "feedpub"))]
+    sources = []
+    while folders:  # the package and its subpackages (formats/, delivery/)
+        prefix, folder = folders.pop()
+        for item in folder.iterdir():
+            if item.name.endswith(".py"):
+                sources.append((prefix + item.name, item))
+            elif item.is_dir() and item.joinpath("__init__.py").is_file():
+                folders.append((f"{prefix}{item.name}/", item))
+    for name, item in sorted(sources, key=lambda source: source[0]):
         digest.update(name.encode())
-        digest.update(package.joinpath(name).read_bytes())
+        digest.update(item.read_bytes())
     return digest.hexdigest()
 
 
@@ -426,6 +434,16 @@ def _decode_files(record: tuple[Any, ...]) -> list[File]:
     return files
 
 
+def _decode_folders(record: Any) -> list[tuple[str, tuple[int, int, int, int]]]:
+    folders = [(path, tuple(stat)) for path, stat in record]
+    if not all(
+        type(path) is str and len(stat) == 4 and all(type(n) is int for n in stat)
+        for path, stat in folders
+    ):
+        raise ValueError("the folders of the build state are damaged")
+    return folders
+
+
 def encode_state(state: State) -> bytes:
     """The state as bytes, in a stable order."""
     return marshal.dumps(
@@ -503,7 +521,7 @@ def decode_state(data: bytes) -> State:
             contents=_decode_contents(contents),
             groups=[GroupRecord._make(group) for group in groups],
             digests=rest[0],
-            folders=rest[1] if len(rest) > 1 else (),
+            folders=_decode_folders(rest[1]) if len(rest) > 1 else (),
         )  # fmt: skip
     except (ValueError, TypeError, EOFError, IndexError, KeyError):
         raise ValueError("the build state is damaged") from None
