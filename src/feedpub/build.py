@@ -136,10 +136,11 @@ def _build(
         return _unchanged_report(previous, options)
 
     # Plan: the groups, from the last build's with a few entries rewritten, or from scratch.
-    quick = rules.quick_edit(scanned.files, source.parsed) if writing and not scanned.problems \
+    files = list(scanned.files)
+    quick = rules.quick_edit(files, source.parsed) if writing and not scanned.problems \
         else None  # fmt: skip
-    planned = _quick_plan(previous, scanned.files, *quick) if quick else _plan(
-        source, store, rules, files=scanned.files, scan_problems=scanned.problems,
+    planned = _quick_plan(previous, files, *quick) if quick else _plan(
+        source, store, rules, files=files, scan_problems=scanned.problems,
         unreadable=scanned.unreadable,
     )  # fmt: skip
     # What reading the state found wrong is this build's to report, not the next one's.

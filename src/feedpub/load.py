@@ -55,7 +55,7 @@ Folders = Sequence[tuple[str, tuple[int, int, int, int]]]  # (path, stat) of eac
 class Scan(NamedTuple):
     """The article files found, and the folders and names that could not be read."""
 
-    files: list[File]
+    files: Sequence[File]
     problems: list[Problem]
     unreadable: list[str]  # keys of folders that could not be listed (their files are unknown)
     # Every folder the walk read, with its stat, when the walk met no link and no problem:
@@ -144,15 +144,15 @@ def _same_folders(folders: Folders) -> bool:
     return True
 
 
-def _known_files(known: Sequence[File], changed: set[str] | None) -> list[File] | None:
+def _known_files(known: Sequence[File], changed: set[str] | None) -> Sequence[File] | None:
     """The last walk's files in folders that did not change, with a new stat for each of
     those `changed` (edited in place); None when the helper gave no answer, or a changed
     one is no regular file any more (then the walk is made)."""
     if changed is None:
         return None
-    files = list(known)
     if not changed:
-        return files
+        return known  # the state's own files: the next check finds them the same at once
+    files = list(known)
     for number, file in enumerate(files):
         if file.path in changed:
             try:
@@ -431,7 +431,7 @@ def _undecodable(name: str) -> bool:
 
 def article_files(root: Path) -> list[File]:
     """Every article file under `root` (see :func:`scan`)."""
-    return scan(root).files
+    return list(scan(root).files)
 
 
 def load_articles(

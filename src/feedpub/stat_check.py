@@ -31,13 +31,15 @@ import threading
 from array import array
 from collections.abc import Sequence
 
+from .state import File, Files
+
 FROM = 20_000  # files the last build saw: fewer are checked faster than a process forks
 SHARE = 0.5  # of those, the share the helper checks
 _HEADER = 8  # the helper's answer: a count (8 bytes), then that many 4-byte indices
 _BLOCKED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
             signal.SIGUSR2, signal.SIGALRM}  # fmt: skip
 
-Known = Sequence[tuple[str, str, tuple[int, int, int, int]]]  # (key, path, stat) by file
+Known = Sequence[File]  # the last build's files (the state's, or a scan's)
 
 
 def available() -> bool:
@@ -60,8 +62,8 @@ class Check:
                 self.helper, start = None, len(known)
         self.start = start
         try:
-            # the paths found changed here
-            self.here = [known[number][1] for number in _changed(known, 0, start)]
+            paths = columns(known)[0]
+            self.here = [paths[number] for number in _changed(known, 0, start)]  # changed
         except BaseException:
             self.stop()
             raise
@@ -93,7 +95,7 @@ class Check:
 
     def delegated(self) -> list[str]:
         """The paths the helper checks."""
-        return [path for _, path, _ in self.known[self.start :]] if self.helper else []
+        return list(columns(self.known)[0][self.start :]) if self.helper else []
 
     def stop(self) -> None:
         """End the helper, if it is still there (the walk failed)."""
@@ -102,20 +104,31 @@ class Check:
             self.helper.stop()
 
 
+def columns(known: Known) -> tuple[Sequence[str], Sequence[int]]:
+    """The paths of `known`, and their stats four numbers each (a state's files as stored:
+    no File is made)."""
+    if isinstance(known, Files):
+        return known.paths, known.stats
+    return [file[1] for file in known], [number for file in known for number in file[2]]
+
+
 def _changed(known: Known, start: int, end: int) -> list[int]:
     """The indices of the files among `known[start:end]` that are no regular file with the
     stat recorded (the loop that runs over every file of a rerun: inline)."""
     lstat, is_regular = os.lstat, stat_module.S_ISREG
+    paths, stats = columns(known)
     changed = []
     for number in range(start, end):
-        _, path, stat = known[number]
         try:
-            info = lstat(path)
+            info = lstat(paths[number])
         except OSError:
             changed.append(number)
             continue
-        if not is_regular(info.st_mode) or stat != (
-            info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
+        at = 4 * number
+        if (
+            not is_regular(info.st_mode) or info.st_mtime_ns != stats[at + 1]
+            or info.st_size != stats[at] or info.st_ctime_ns != stats[at + 2]
+            or info.st_ino != stats[at + 3]
         ):  # fmt: skip
             changed.append(number)
     return changed
@@ -174,7 +187,8 @@ class Helper:
             return None
         if any(number >= len(self.known) - self.start for number in numbers):
             return None
-        return {self.known[self.start + number][1] for number in numbers}
+        paths = columns(self.known)[0]
+        return {paths[self.start + number] for number in numbers}
 
     def stop(self) -> None:
         """End the helper without its answer."""
