@@ -144,33 +144,28 @@ def _same_folders(folders: Folders) -> bool:
     return True
 
 
-def _known_files(known: Sequence[File], changed: set[str] | None) -> Sequence[File] | None:
-    """The last walk's files in folders that did not change, with a new stat for each of
-    those `changed` (edited in place); None when the helper gave no answer, or a changed
-    one is no regular file any more (then the walk is made)."""
-    if changed is None:
+def _known_files(
+    known: Sequence[File], changed: dict[str, Stat | None] | None
+) -> Sequence[File] | None:
+    """The last walk's files in folders that did not change, each `changed` (edited in
+    place) with its stat now; None when the helper gave no answer, or a changed one is no
+    regular file any more (then the walk is made)."""
+    if changed is None or None in changed.values():
         return None
     if not changed:
         return known  # the state's own files: the next check finds them the same at once
-    files = list(known)
-    for number, file in enumerate(files):
-        if file.path in changed:
-            try:
-                info = os.lstat(file.path)
-            except OSError:
-                return None
-            if not stat_module.S_ISREG(info.st_mode):
-                return None
-            stat = Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-            files[number] = file._replace(stat=stat)
-    return files
+    return [
+        file if (stat := changed.get(file.path)) is None else file._replace(stat=stat)
+        for file in known
+    ]
 
 
 def _settled(found: list[File], check: stat_check.Check) -> list[File]:
     """`found` with the stat of every file the helper saw changed (or of every file it was
     to check, when it gave no answer) taken again, as the walk takes it."""
     theirs = check.theirs()
-    again = set(check.delegated()) if theirs is None else theirs
+    paths = stat_check.columns(check.known)[0]
+    again = set(check.delegated()) if theirs is None else {paths[n] for n in theirs[::5]}
     if not again:
         return found
     settled = []

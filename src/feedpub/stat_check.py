@@ -31,11 +31,11 @@ import threading
 from array import array
 from collections.abc import Sequence
 
-from .state import File, Files
+from .state import File, Files, Stat
 
 FROM = 20_000  # files the last build saw: fewer are checked faster than a process forks
 SHARE = 0.5  # of those, the share the helper checks
-_HEADER = 8  # the helper's answer: a count (8 bytes), then that many 4-byte indices
+_HEADER = 8  # the helper's answer: a count (8 bytes), then that many changes (see _changed)
 _BLOCKED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
             signal.SIGUSR2, signal.SIGALRM}  # fmt: skip
 
@@ -62,34 +62,42 @@ class Check:
                 self.helper, start = None, len(known)
         self.start = start
         try:
-            paths = columns(known)[0]
-            self.here = [paths[number] for number in _changed(known, 0, start)]  # changed
+            self.here = _changed(known, 0, start)
         except BaseException:
             self.stop()
             raise
-        self._answer: set[str] | None = None
+        self._answer: array[int] | None = None
         self._answered = self.helper is None
 
-    def theirs(self) -> set[str] | None:
-        """The paths the helper found changed; None when it gave no whole answer (then
-        none of those it checked is known to be unchanged). Empty without a helper."""
+    def theirs(self) -> array[int] | None:
+        """What the helper found changed (see _changed); None when it gave no whole answer
+        (then none of those it checked is known to be unchanged). Empty without a helper."""
         if self.helper is None:
-            return set()
+            return array("q")
         if not self._answered:
             self._answer = self.helper.changed()  # interrupted, it is still there to stop
             self._answered = True
         return self._answer
 
-    def changed(self) -> set[str] | None:
-        """Every path of `known` whose stat changed (this waits for the helper); None when
-        the helper gave no whole answer."""
+    def changed(self) -> dict[str, Stat | None] | None:
+        """Every path of `known` whose stat changed, with its stat now (None: no regular
+        file is there now); None when the helper gave no whole answer. This waits for it."""
         theirs = self.theirs()
-        return None if theirs is None else {*self.here, *theirs}
+        if theirs is None:
+            return None
+        paths = columns(self.known)[0]
+        found: dict[str, Stat | None] = {}
+        for changes in (self.here, theirs):
+            for at in range(0, len(changes), 5):
+                number, size, mtime, ctime, inode = changes[at : at + 5]
+                found[paths[number]] = None if size < 0 else Stat(size, mtime, ctime, inode)
+        return found
 
     def provisional(self) -> dict[str, tuple[int, int, int, int]]:
         """The stat the walk takes for each path: those found unchanged here, and those
         the helper checks, for now (each it finds changed is taken again: see theirs)."""
-        here = set(self.here)
+        paths = columns(self.known)[0]
+        here = {paths[number] for number in self.here[::5]}
         return {path: stat for _, path, stat in self.known if path not in here} if here \
             else {path: stat for _, path, stat in self.known}  # fmt: skip
 
@@ -112,17 +120,18 @@ def columns(known: Known) -> tuple[Sequence[str], Sequence[int]]:
     return [file[1] for file in known], [number for file in known for number in file[2]]
 
 
-def _changed(known: Known, start: int, end: int) -> list[int]:
-    """The indices of the files among `known[start:end]` that are no regular file with the
-    stat recorded (the loop that runs over every file of a rerun: inline)."""
+def _changed(known: Known, start: int, end: int) -> array[int]:
+    """Each file among `known[start:end]` that is no regular file with the stat recorded:
+    five numbers each, its index then its stat now (size -1: no regular file is there, or
+    a number that does not fit in 64 bits). The loop that runs over every file of a rerun."""
     lstat, is_regular = os.lstat, stat_module.S_ISREG
     paths, stats = columns(known)
-    changed = []
+    changed = array("q")
     for number in range(start, end):
         try:
             info = lstat(paths[number])
         except OSError:
-            changed.append(number)
+            changed.extend((number, -1, -1, -1, -1))
             continue
         at = 4 * number
         if (
@@ -130,7 +139,13 @@ def _changed(known: Known, start: int, end: int) -> list[int]:
             or info.st_size != stats[at] or info.st_ctime_ns != stats[at + 2]
             or info.st_ino != stats[at + 3]
         ):  # fmt: skip
-            changed.append(number)
+            now = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+            try:
+                changed.extend(
+                    (number, *now) if is_regular(info.st_mode) else (number, -1, -1, -1, -1)
+                )
+            except OverflowError:
+                changed.extend((number, -1, -1, -1, -1))
     return changed
 
 
@@ -165,9 +180,9 @@ class Helper:
         self.pid = pid
         os.close(write)
 
-    def changed(self) -> set[str] | None:
-        """The delegated paths whose stats are not the ones recorded; None if the helper
-        gave no whole answer (or never started)."""
+    def changed(self) -> array[int] | None:
+        """What the helper found changed among the files it checked (see _changed); None if
+        it gave no whole answer (or never started)."""
         if not self.pid:
             return None
         try:
@@ -181,14 +196,15 @@ class Helper:
         if status != 0 or len(data) < _HEADER:
             return None
         count = int.from_bytes(data[:_HEADER], "little")
-        numbers = array("I")
-        numbers.frombytes(data[_HEADER:])
-        if len(numbers) != count:
+        changes = array("q")
+        if (len(data) - _HEADER) % changes.itemsize:
             return None
-        if any(number >= len(self.known) - self.start for number in numbers):
+        changes.frombytes(data[_HEADER:])
+        if len(changes) != 5 * count or any(
+            not self.start <= number < len(self.known) for number in changes[::5]
+        ):
             return None
-        paths = columns(self.known)[0]
-        return {paths[self.start + number] for number in numbers}
+        return changes
 
     def stop(self) -> None:
         """End the helper without its answer."""
@@ -208,8 +224,8 @@ class Helper:
 def _answer(write: int, known: Known, start: int) -> None:  # pragma: no cover - the child
     code = 1
     try:
-        numbers = array("I", (number - start for number in _changed(known, start, len(known))))
-        _write_all(write, len(numbers).to_bytes(_HEADER, "little") + numbers.tobytes())
+        changes = _changed(known, start, len(known))
+        _write_all(write, (len(changes) // 5).to_bytes(_HEADER, "little") + changes.tobytes())
         code = 0
     finally:
         os._exit(code)  # no atexit handler, no buffer flushed twice
