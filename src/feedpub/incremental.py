@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
 from .model import Article, Group, GroupKind, Listed, Page
-from .state import DIGEST_LENGTH, Cached, Member, Stat, State, listing_key
+from .state import DIGEST_LENGTH, Cached, Member, Stat, State, listing_key, members
 
 if TYPE_CHECKING:
     from .load import Loaded
@@ -222,12 +222,9 @@ class Rules:
         # Every archived article's member, made once (an article is in several groups), and
         # the groups' members picked from them by index: 0.1 s at 100,000 articles, grouping
         # again 2 s. A file no group holds has no digest, and no member.
-        made: list[Listed | None] = [
-            Member(file.source, file.path, stored, number) if stored else None
-            for number, (file, stored) in enumerate(zip(files, previous.digests, strict=False))
-        ]
+        made: list[Listed] = members(files, previous.digests)  # type: ignore[assignment]
         for source, article in edited.items():
-            if made and made[numbers[source]] is not None:
+            if numbers[source] < len(made):
                 made[numbers[source]] = article
         pick = made.__getitem__
         groups = tuple(
@@ -239,7 +236,7 @@ class Rules:
                 record.page_url,
                 tuple(edited.get(source) or previous.kept[source] for source in record.sources),
                 record.total,
-                tuple(map(pick, record.members)),  # type: ignore[arg-type]
+                tuple(map(pick, record.members)),
             )
             for record in previous.groups
         )

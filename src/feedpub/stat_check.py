@@ -30,6 +30,8 @@ import sys
 import threading
 from array import array
 from collections.abc import Sequence
+from itertools import chain
+from operator import attrgetter
 
 from .state import File, Files, Stat
 
@@ -120,10 +122,41 @@ def columns(known: Known) -> tuple[Sequence[str], Sequence[int]]:
     return [file[1] for file in known], [number for file in known for number in file[2]]
 
 
+_BLOCK = 1024  # files compared at once, as arrays: only a block that differs is looked into
+_MODE = attrgetter("st_mode")
+_STAT = attrgetter("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino")
+
+
 def _changed(known: Known, start: int, end: int) -> array[int]:
     """Each file among `known[start:end]` that is no regular file with the stat recorded:
     five numbers each, its index then its stat now (size -1: no regular file is there, or
-    a number that does not fit in 64 bits). The loop that runs over every file of a rerun."""
+    a number that does not fit in 64 bits). The loop that runs over every file of a rerun,
+    so the stats are taken and compared in C (map, arrays), block by block."""
+    paths, stats = columns(known)
+    try:
+        infos = list(map(os.lstat, paths[start:end]))
+        now = array("q", chain.from_iterable(map(_STAT, infos)))
+        recorded = stats[4 * start : 4 * end]
+        if not isinstance(recorded, array):
+            recorded = array("q", recorded)
+    except (OSError, OverflowError):  # a file gone, or a number too large: file by file
+        return _changed_one_by_one(known, start, end)
+    regular = list(map(stat_module.S_ISREG, map(_MODE, infos)))
+    changed = array("q")
+    for block in range(0, end - start, _BLOCK):
+        last = min(block + _BLOCK, end - start)
+        if now[4 * block : 4 * last] == recorded[4 * block : 4 * last] and all(regular[block:last]):
+            continue
+        for offset in range(block, last):
+            at = 4 * offset
+            if not regular[offset]:
+                changed.extend((start + offset, -1, -1, -1, -1))
+            elif now[at : at + 4] != recorded[at : at + 4]:
+                changed.extend((start + offset, *now[at : at + 4]))
+    return changed
+
+
+def _changed_one_by_one(known: Known, start: int, end: int) -> array[int]:
     lstat, is_regular = os.lstat, stat_module.S_ISREG
     paths, stats = columns(known)
     changed = array("q")
@@ -139,10 +172,9 @@ def _changed(known: Known, start: int, end: int) -> array[int]:
             or info.st_size != stats[at] or info.st_ctime_ns != stats[at + 2]
             or info.st_ino != stats[at + 3]
         ):  # fmt: skip
-            now = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
             try:
                 changed.extend(
-                    (number, *now) if is_regular(info.st_mode) else (number, -1, -1, -1, -1)
+                    (number, *_STAT(info)) if is_regular(info.st_mode) else (number, -1, -1, -1, -1)
                 )
             except OverflowError:
                 changed.extend((number, -1, -1, -1, -1))

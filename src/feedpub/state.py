@@ -34,6 +34,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
+from itertools import chain, count, repeat
+from operator import itemgetter
 from typing import Any, BinaryIO, NamedTuple
 
 from . import __version__
@@ -271,25 +273,28 @@ def keep_last_good(state: State, broken: Mapping[str, str]) -> tuple[list[Articl
     return kept, problems
 
 
-class Member:
+class Member(tuple):  # type: ignore[type-arg]
     """An archived group's member in a quick edit: its file and digest, all that an archive
-    page's fingerprint and a read of the whole article need (grouping never sees one)."""
+    page's fingerprint and a read of the whole article need (grouping never sees one).
 
-    __slots__ = ("number", "path", "source", "stored")
+    A tuple (source, path, stored digest and listing key, index in the state's files),
+    made with :func:`members`: a quick edit makes one for every archived article.
+    """
 
-    def __init__(self, source: str, path: str, stored: str, number: int) -> None:
-        self.source, self.path, self.stored = source, path, stored
-        self.number = number  # its index in the state's files
+    __slots__ = ()
 
-    # A quick edit makes one of these for every archived article and reads these two of
-    # few: they are cut from the stored digest when asked for.
+    source = property(itemgetter(0))
+    path = property(itemgetter(1))
+    stored = property(itemgetter(2))
+    number = property(itemgetter(3))  # its index in the state's files
+
     @property
     def digest(self) -> str:
-        return self.stored[:DIGEST_LENGTH]
+        return self[2][:DIGEST_LENGTH]  # type: ignore[no-any-return]
 
     @property
     def key(self) -> str:
-        return self.stored[DIGEST_LENGTH:]
+        return self[2][DIGEST_LENGTH:]  # type: ignore[no-any-return]
 
     @property
     def id(self) -> str:
@@ -314,6 +319,13 @@ class Member:
     @property
     def bylines(self) -> tuple[str, ...]:
         raise AttributeError("bylines")
+
+
+def members(files: Sequence[File], digests: Sequence[str]) -> list[Member]:
+    """A Member for every file (its index in `files`) with its stored digest: made in C, by
+    map and zip (a Python constructor took 0.06 s at 100,000 files)."""
+    rows = zip(map(_SOURCE, files), map(_PATH, files), digests, count(), strict=False)
+    return list(map(tuple.__new__, repeat(Member), rows))
 
 
 DIGEST_LENGTH = 32  # of a file's digest (parse.digest), as hex
@@ -409,12 +421,14 @@ def _encode_files(files: Sequence[File]) -> tuple[Any, ...]:
         return files.record
     try:
         stats: bytes | list[tuple[int, ...]] = array(
-            "q", [number for _, _, stat in files for number in stat]
+            "q", chain.from_iterable(map(_STAT, files))
         ).tobytes()
     except OverflowError:
         stats = [tuple(stat) for _, _, stat in files]
-    return (len(files), "\0".join([file[0] for file in files]),
-            "\0".join([file[1] for file in files]), stats)  # fmt: skip
+    return (len(files), "\0".join(map(_SOURCE, files)), "\0".join(map(_PATH, files)), stats)
+
+
+_SOURCE, _PATH, _STAT = itemgetter(0), itemgetter(1), itemgetter(2)  # of a File
 
 
 class Files(Sequence[File]):
@@ -450,12 +464,9 @@ class Files(Sequence[File]):
             new = tuple.__new__
             sources = self.record[1].split("\0") if self._count else []  # type: ignore[index]
             each = iter(self.stats)
-            self._files = [
-                new(File, (source, path, new(Stat, stat)))
-                for source, path, stat in zip(
-                    sources, self.paths, zip(each, each, each, each, strict=False), strict=True
-                )
-            ]
+            stats = map(new, repeat(Stat), zip(each, each, each, each, strict=False))
+            # Made in C, by map and zip: a comprehension making the same took three times as long.
+            self._files = list(map(new, repeat(File), zip(sources, self.paths, stats, strict=True)))
         return self._files
 
     def __len__(self) -> int:
