@@ -487,24 +487,3 @@ def test_a_damaged_folders_record_is_a_damaged_state() -> None:
     record[-1] = [("articles", (1, 2, "three", 4))]
     with pytest.raises(ValueError, match="damaged"):
         decode_state(marshal.dumps(tuple(record), 2))
-
-
-@pytest.mark.parametrize("block", [1, 3, 7, 1024])
-def test_stats_compared_by_blocks_find_what_one_by_one_finds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
-) -> None:
-    """The check compares the stats block by block, as arrays: every change is found in
-    whichever block it falls, with the stat taken, as a file-by-file loop finds it."""
-    folder = articles(tmp_path)
-    known = alone(folder).files
-    monkeypatch.setattr(stat_check, "_BLOCK", block)
-    for change, number in zip(
-        [_edit, _touch, _chmod, _to_fifo, _delete], (0, 4, 5, 17, 39), strict=True
-    ):
-        change(Path(known[number].path))
-    for start, end in [(0, FILES), (3, 29), (20, FILES)]:
-        found = stat_check._changed(known, start, end)
-        assert found == stat_check._changed_one_by_one(known, start, end)
-        assert {found[at] for at in range(0, len(found), 5)} == {
-            n for n in (0, 4, 5, 17, 39) if start <= n < end
-        }
