@@ -307,3 +307,63 @@ def test_a_change_to_any_module_invalidates_the_cache(
     renderer.write_text(renderer.read_text() + "\n# another version\n")
     assert fingerprint() != first
     state.code_fingerprint.cache_clear()
+
+
+def _tamper(out: Path, field: int, change: object) -> None:
+    import marshal
+
+    record = list(marshal.loads((out / ".feedpub-state").read_bytes()))
+    record[field] = change(record[field]) if callable(change) else change
+    (out / ".feedpub-state").write_bytes(marshal.dumps(tuple(record), 2))
+
+
+TAMPERED = {  # a field of the state, and what a tamperer makes of it
+    "paths not text": (4, lambda r: (r[0], r[1], None, r[3])),
+    "keys a list": (4, lambda r: (r[0], [r[1]], r[2], r[3])),
+    "count not whole": (4, lambda r: (float(r[0]), r[1], r[2], r[3])),
+    "digests short": (11, lambda d: d[:1]),
+    "digests not text": (11, lambda d: [1] * len(d)),
+    "member out of range": (10, lambda g: [(*x[:7], (10**6,)) for x in g]),
+    "member negative": (10, lambda g: [(*x[:7], (-1,)) for x in g]),
+    "kind unknown": (10, lambda g: [("nonsense", *x[1:]) for x in g]),
+    "entry not kept": (10, lambda g: [(*x[:6], ("gone.md",), x[7]) for x in g]),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(TAMPERED))
+def test_a_tampered_state_is_a_damaged_state(site: Path, damage: str) -> None:
+    """Whatever was made of the state's files, groups or digests, the build says the state
+    is damaged and builds everything again, the bytes of a --no-cache build."""
+    config = site / "feedpub.toml"
+    config.write_text("[archives]\nenabled = true\npage_size = 2\n")
+    feeds = site / "feeds"
+    assert build_site(site / "articles", feeds, config).exit_code == 0
+    _tamper(feeds, *TAMPERED[damage])
+    path = site / "articles" / "a1.md"
+    path.write_text(path.read_text().replace("Article 1", "Article T"))
+    os.utime(path, (OLD + 5, OLD + 5))
+    result = build_site(site / "articles", feeds, config)
+    assert result.exit_code == 0, result.output
+    assert "the build state is damaged" in result.output
+    assert_same_as_without_cache(site / "articles", feeds, site, "--config", str(config))
+
+
+@pytest.mark.parametrize("name", ["", ".", "sections", "./all.atom", "sections/./s0.atom"])
+def test_a_tampered_document_name_removes_nothing_and_stops_nothing(site: Path, name: str) -> None:
+    """A document name in the state that no build writes (a folder, or a document under a
+    second spelling) is never taken as a stale document: nothing current is removed."""
+    import marshal
+
+    feeds = site / "feeds"
+    assert build_site(site / "articles", feeds).exit_code == 0
+    record = list(marshal.loads((feeds / ".feedpub-state").read_bytes()))
+    record[7] = sorted([*record[7], (name, "x", 1, 1)])
+    (feeds / ".feedpub-state").write_bytes(marshal.dumps(tuple(record), 2))
+    before = outputs(feeds)
+    path = site / "articles" / "a1.md"
+    path.write_text(path.read_text().replace("Article 1", "Article N"))
+    os.utime(path, (OLD + 5, OLD + 5))
+    assert build_site(site / "articles", feeds).exit_code == 0
+    assert build_site(site / "articles", feeds).exit_code == 0
+    assert outputs(feeds).keys() == before.keys()
+    assert_same_as_without_cache(site / "articles", feeds, site)

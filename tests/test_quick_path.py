@@ -290,3 +290,41 @@ def test_a_quick_edit_leaves_the_state_a_full_build_leaves(
         assert kept.digests
         assert list(kept.digests) == list(made.digests), number
         assert documents(out) == documents(fresh)
+
+
+@pytest.mark.parametrize(
+    "number", [8, 0]
+)  # an entry of the feeds; an article on archive pages only
+def test_an_edit_that_sets_an_expiry_is_not_a_quick_edit(tmp_path: Path, number: int) -> None:
+    """An article that will expire makes the build at its expiry one not to skip: an edit
+    that sets one records that date, as a full build does, and the article leaves the
+    feeds then."""
+    from feedpub.state import STATE_FILE, decode_state
+
+    articles, cached, full = tmp_path / "articles", tmp_path / "cached", tmp_path / "full"
+    config = tmp_path / "feedpub.toml"
+    config.write_text(CONFIGS[1])
+
+    def article(n: int, extra: str = "", body: str = "Body.") -> None:
+        write_article(
+            articles, f"a{n}.md",
+            f"title: A{n}\nsection: {SECTIONS[n % 2]}\ntopics: [Trade]\n"
+            f"published: 2021-01-{n + 1:02d}T12:00:00Z{extra}", f"{body}\n",
+        )  # fmt: skip
+
+    def both(now: str = "2026-01-01T00:00:00Z") -> None:
+        for out, extra in ((cached, ()), (full, ("--no-cache",))):
+            assert build_site(articles, out, config, *extra, now=now).exit_code == 0
+
+    for n in range(9):
+        article(n)
+    both()
+    article(number, "\nexpires: 2026-01-02T00:00:00Z", "Edited.")
+    both()
+    due = decode_state((cached / STATE_FILE).read_bytes()).due
+    assert due is not None
+    assert due == decode_state((full / STATE_FILE).read_bytes()).due
+    both("2026-01-03T00:00:00Z")
+    assert documents(cached) == documents(full)
+    gone = f"<title>A{number}</title>".encode()  # expired: in no feed and on no page
+    assert not [name for name, data in documents(cached).items() if gone in data]

@@ -205,6 +205,8 @@ class Rules:
         for item in loaded.articles:
             if not isinstance(item, Article) or item.draft or item.published > self.now:
                 return None
+            if item.expires is not None:  # it would fall due: the next build must not be skipped
+                return None
             at = archived.get(item.source)
             if at is not None:
                 if listing_key(item) != previous.digests[at][DIGEST_LENGTH:]:

@@ -226,6 +226,9 @@ class _Decoded(Mapping[str, Article]):
     def __len__(self) -> int:
         return len(self._records)
 
+    def __contains__(self, key: object) -> bool:  # without decoding the record
+        return key in self._records
+
 
 @cache
 def code_fingerprint() -> str:
@@ -438,6 +441,11 @@ class Files(Sequence[File]):
 
     def __init__(self, record: tuple[Any, ...]) -> None:
         count, sources, paths, stats = record
+        if not (
+            type(count) is int and count >= 0 and type(sources) is str and type(paths) is str
+            and type(stats) in (bytes, list)
+        ):  # fmt: skip
+            raise ValueError("the files of the build state are damaged")
         self.record: tuple[Any, ...] | None = record
         self._count: int = count
         self.paths: list[str] = paths.split("\0") if count else []
@@ -446,7 +454,9 @@ class Files(Sequence[File]):
             numbers.frombytes(stats)
             self.stats: Sequence[int] = numbers
         else:
-            self.stats = [number for stat in stats for number in stat]
+            self.stats = [number for stat in stats if len(stat) == 4 for number in stat]
+            if not all(type(number) is int for number in self.stats):
+                raise ValueError("the files of the build state are damaged")
         if (
             len(self.paths) != count or len(self.stats) != 4 * count
             or (count and sources.count("\0") != count - 1)
@@ -563,7 +573,7 @@ def decode_state(data: bytes) -> State:
             return State(kept=_Decoded(_decode_records(kept)), contents=_decode_contents(contents))
         if version != FORMAT:
             return State()
-        return State(
+        state = State(
             fingerprint=print_,
             now=_from_time(now),
             due=_from_time(due),
@@ -577,8 +587,33 @@ def decode_state(data: bytes) -> State:
             digests=rest[0],
             folders=_decode_folders(rest[1]) if len(rest) > 1 else (),
         )  # fmt: skip
-    except (ValueError, TypeError, EOFError, IndexError, KeyError):
+        _check_groups(state)
+    except (ValueError, TypeError, EOFError, IndexError, KeyError, AttributeError):
         raise ValueError("the build state is damaged") from None
+    return state
+
+
+def _check_groups(state: State) -> None:
+    """Raise ValueError unless the groups and digests fit the files and last good versions
+    (the quick path indexes the one with the other)."""
+    from .model import GroupKind
+
+    count, digests = len(state.files), state.digests
+    # Types told by sets of them, made in C: each rerun reads 100,000 digests, 200,000 members.
+    if type(digests) is not list or len(digests) not in (0, count) or not {
+        *map(type, digests)
+    } <= {str}:  # fmt: skip
+        raise ValueError("the member digests of the build state are damaged")
+    for group in state.groups:
+        GroupKind(group.kind)  # a ValueError for a kind no build writes
+        members = group.members
+        if (
+            not {*map(type, group[:5])} <= {str} or type(group.total) is not int
+            or any(source not in state.kept for source in group.sources)
+            or (members and (not digests or not {*map(type, members)} <= {int}
+                             or min(members) < 0 or max(members) >= count))
+        ):  # fmt: skip
+            raise ValueError("the groups of the build state are damaged")
 
 
 CHUNK = 2000  # cache entries per marshalled chunk: a large archive is never encoded whole

@@ -459,7 +459,12 @@ def _walk_folders(top: Path) -> Iterator[Path]:
 
 
 def _inside(name: str) -> bool:
-    """True for a relative name that stays inside the folder (a tampered state cannot reach
-    out)."""
+    """True for a document's name as a build writes it: relative, each part a name (no
+    `..`, `.` or empty part), in feedpub's layout. A tampered state can neither reach out
+    nor name a folder, nor a document under a second spelling (`./all.atom`)."""
     parts = name.replace(os.sep, "/").split("/")
-    return not os.path.isabs(name) and ".." not in parts and "\0" not in name
+    return (
+        not os.path.isabs(name) and "\0" not in name
+        and (layout.is_document_name(name) or name in layout.INDEX_FILES)
+        and not any(part in ("", ".", "..") for part in parts)
+    )  # fmt: skip
