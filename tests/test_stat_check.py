@@ -52,6 +52,20 @@ def listed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The process id of each helper started."""
+    pids: list[int] = []
+    start = stat_check.Helper.__init__
+
+    def spy(self: stat_check.Helper, *args: object) -> None:
+        start(self, *args)  # type: ignore[arg-type]
+        pids.append(self.pid)
+
+    monkeypatch.setattr(stat_check.Helper, "__init__", spy)
+    return pids
+
+
 def articles(root: Path) -> Path:
     folder = root / "articles"
     for number in range(FILES):
@@ -285,20 +299,15 @@ def test_a_helper_that_gives_no_whole_answer_is_not_believed(
     assert len(listed) == 6  # walked, then `alone`
 
 
-def test_a_walk_that_fails_ends_the_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_walk_that_fails_ends_the_helper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: list[int]
+) -> None:
     folder = articles(tmp_path)
     last = alone(folder)
-    started: list[int] = []
-    start = stat_check.Helper.__init__
-
-    def spy(self: stat_check.Helper, *args: object) -> None:
-        start(self, *args)  # type: ignore[arg-type]
-        started.append(self.pid)
 
     def interrupted(*_: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(stat_check.Helper, "__init__", spy)
     monkeypatch.setattr(_Scanner, "read_folder", interrupted)
     _beside(halves(last.files)[0][0])  # so that the walk is made
     with pytest.raises(KeyboardInterrupt):
@@ -455,21 +464,14 @@ def test_a_folder_reached_twice_means_the_walk_is_made_again(tmp_path: Path) -> 
 
 
 def test_an_interrupt_while_the_helper_answers_ends_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: list[int]
 ) -> None:
     folder = articles(tmp_path)
     last = alone(folder)
-    started: list[int] = []
-    start = stat_check.Helper.__init__
-
-    def spy(self: stat_check.Helper, *args: object) -> None:
-        start(self, *args)  # type: ignore[arg-type]
-        started.append(self.pid)
 
     def interrupted(_: int) -> bytes:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(stat_check.Helper, "__init__", spy)
     monkeypatch.setattr(stat_check, "_read_all", interrupted)
     with pytest.raises(KeyboardInterrupt):
         helped(folder, last)
