@@ -250,6 +250,9 @@ class Rules:
         listing = repr([(g.kind.value, g.name, g.slug, g.page_url, g.total) for g in groups])
         prints = {}
         documents = self.previous.documents if self.trusted else {}
+        # Each archive page's entries as fingerprinted, made once for the Atom and the RSS
+        # page that share them (keyed by the tuple itself, which the pages keep alive).
+        entries: dict[int, bytes] = {}
         for page in pages:
             last = documents.get(page.path) if page.archive else None
             if last is not None and set(map(type, page.entries)) == _MEMBERS_ONLY:
@@ -266,11 +269,12 @@ class Rules:
             digest.update(repr(head).encode())
             if page.path in INDEX_FILES:
                 digest.update(listing.encode())
-            digest.update(
-                "".join(
+            made = entries.get(id(page.entries))
+            if made is None:
+                made = entries[id(page.entries)] = "".join(
                     [f"\0{article.source}\0{article.digest}" for article in page.entries]
-                ).encode()
-            )  # one update, the same bytes
+                ).encode()  # one update, the same bytes
+            digest.update(made)
             prints[page.path] = digest.hexdigest()
         return prints
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from itertools import chain, count, repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, BinaryIO, NamedTuple
 
 from . import __version__
@@ -368,7 +368,8 @@ def group_records(
                 )  # fmt: skip
             else:
                 index = index or _index(files, index)
-                numbers = tuple(index[member.source] for member in group.members)
+                # looked up in C (map): 200,000 members at 100,000 articles
+                numbers = tuple(map(index.__getitem__, map(_SOURCE_OF, group.members)))
             for number, member in zip(numbers, group.members, strict=True):
                 if not digests[number]:
                     last = known.get(member.source)
@@ -407,8 +408,11 @@ def edited_records(
 
 
 def _index(files: Sequence[tuple[str, Any, Any]], index: dict[str, int]) -> dict[str, int]:
-    index.update((source, number) for number, (source, _, _) in enumerate(files))
+    index.update(zip(map(_SOURCE, files), count()))
     return index
+
+
+_SOURCE_OF = attrgetter("source")  # of a Listed
 
 
 def by_source(articles: Iterable[Article]) -> dict[str, Article]:
