@@ -23,7 +23,7 @@ from . import stat_check
 from .errors import Problem, Severity, UsageError
 from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
 from .recheck import unchanged
-from .state import Cached, File, Listing, Stat, article_record
+from .state import Cached, File, Listing, Stat, article_record, stat_of
 
 PARALLEL_FROM = 1000  # files to parse: fewer are parsed faster than processes start
 
@@ -139,7 +139,7 @@ def _same_folders(folders: Folders) -> bool:
             info = os.stat(folder)
         except OSError:
             return False
-        if stat != (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino):
+        if stat != stat_of(info):
             return False
     return True
 
@@ -178,8 +178,7 @@ def _settled(found: list[File], check: stat_check.Check) -> list[File]:
         except OSError:
             continue
         if stat_module.S_ISREG(info.st_mode):
-            stat = Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-            settled.append(file._replace(stat=stat))
+            settled.append(file._replace(stat=stat_of(info)))
     return settled
 
 
@@ -285,9 +284,7 @@ class _Scanner:
                 return []
             self.folders_seen.add((info.st_dev, info.st_ino))
             listing = os.scandir(folder)
-            self.folders.append(
-                (folder, Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
-            )
+            self.folders.append((folder, stat_of(info)))
         except OSError as error:
             self.unreadable_folder(folder, prefix, error)
             return []
@@ -392,8 +389,7 @@ class _Scanner:
             return None
         if not stat_module.S_ISREG(info.st_mode):
             return None
-        stat = Stat(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-        (self.linked if link else self.found).append(File(prefix + name, entry.path, stat))
+        (self.linked if link else self.found).append(File(prefix + name, entry.path, stat_of(info)))
         return None
 
     def followed(self, entry: os.DirEntry[str]) -> bool:

@@ -30,9 +30,8 @@ import sys
 import threading
 from array import array
 from collections.abc import Sequence
-from operator import attrgetter
 
-from .state import File, Files, Stat
+from .state import File, Files, Stat, stat_of
 
 FROM = 20_000  # files the last build saw: fewer are checked faster than a process forks
 SHARE = 0.5  # of those, the share the helper checks
@@ -121,9 +120,6 @@ def columns(known: Known) -> tuple[Sequence[str], Sequence[int]]:
     return [file[1] for file in known], [number for file in known for number in file[2]]
 
 
-_STAT = attrgetter("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino")
-
-
 def _changed(known: Known, start: int, end: int) -> array[int]:
     """Each file among `known[start:end]` that is no regular file with the stat recorded:
     five numbers each, its index then its stat now (size -1: no regular file is there, or
@@ -146,7 +142,9 @@ def _changed(known: Known, start: int, end: int) -> array[int]:
         ):  # fmt: skip
             try:
                 changed.extend(
-                    (number, *_STAT(info)) if is_regular(info.st_mode) else (number, -1, -1, -1, -1)
+                    (number, *stat_of(info))
+                    if is_regular(info.st_mode)
+                    else (number, -1, -1, -1, -1)
                 )
             except OverflowError:
                 changed.extend((number, -1, -1, -1, -1))

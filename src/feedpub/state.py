@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -59,6 +60,14 @@ class Stat(NamedTuple):
     mtime_ns: int
     ctime_ns: int
     inode: int
+
+
+_STAT_FIELDS = attrgetter("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino")
+
+
+def stat_of(info: os.stat_result) -> Stat:
+    """The Stat of what `os.stat` (or `lstat`) found."""
+    return tuple.__new__(Stat, _STAT_FIELDS(info))
 
 
 class File(NamedTuple):
@@ -424,7 +433,7 @@ def _encode_files(files: Sequence[File]) -> tuple[Any, ...]:
     """The files as three values, not 100,000 tuples: their keys, their paths (each joined
     by NULs, which no name holds) and their stats, four 64-bit integers each (as a list of
     tuples should one not fit). A state's own files, never looked at, are stored as read."""
-    if type(files) is Files and files.record is not None:
+    if type(files) is Files:
         return files.record
     try:
         stats: bytes | list[tuple[int, ...]] = array(
@@ -450,7 +459,7 @@ class Files(Sequence[File]):
             and type(stats) in (bytes, list)
         ):  # fmt: skip
             raise ValueError("the files of the build state are damaged")
-        self.record: tuple[Any, ...] | None = record
+        self.record = record
         self._count: int = count
         self.paths: list[str] = paths.split("\0") if count else []
         if isinstance(stats, bytes):
@@ -468,15 +477,10 @@ class Files(Sequence[File]):
             raise ValueError("the files of the build state are damaged")
         self._files: list[File] | None = None
 
-    def stat(self, number: int) -> tuple[int, int, int, int]:
-        at = 4 * number
-        stats = self.stats
-        return stats[at], stats[at + 1], stats[at + 2], stats[at + 3]
-
     def files(self) -> list[File]:
         if self._files is None:
             new = tuple.__new__
-            sources = self.record[1].split("\0") if self._count else []  # type: ignore[index]
+            sources = self.record[1].split("\0") if self._count else []
             each = iter(self.stats)
             stats = map(new, repeat(Stat), zip(each, each, each, each, strict=False))
             # Made in C, by map and zip: a comprehension making the same took three times as long.
