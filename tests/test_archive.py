@@ -215,3 +215,38 @@ def test_archive_pages_are_valid_atom_and_rss(tmp_path: Path, atom_schema: etree
         assert atom_schema.validate(etree.parse(str(path))), f"{path}: {atom_schema.error_log}"
     for path in sorted((out / "archive").rglob("*.rss")):
         assert read_feed(path).version == "rss20"
+
+
+def test_a_renderer_holds_the_entries_of_a_few_pages_not_of_the_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article is on one archive page of the all-articles feed and one of its section's:
+    each entry a renderer builds is kept until its last page is rendered, so the pages are
+    rendered by date across groups, and only each group's page in progress is held."""
+    from feedpub.formats import xml
+
+    sections = 6
+    articles = tmp_path / "articles"
+    for number in range(600):
+        write_article(
+            articles, f"a{number:03d}.md",
+            f"title: Article {number}\nsection: S{number % sections}\n"
+            f"published: 2021-01-01T{number // 60:02d}:{number % 60:02d}:00Z\nsubtitle: Deck",
+        )  # fmt: skip
+    page_size = 5
+    path = tmp_path / "feedpub.toml"
+    path.write_text(f'[site]\nurl = "https://news.example/"\n[feeds]\nmax_entries = 5\n'
+                    f"[archives]\npage_size = {page_size}\n")  # fmt: skip
+    held: list[int] = []
+    render = xml._Renderer.render
+
+    def counting(self: xml._Renderer, page: object) -> bytes:
+        data = render(self, page)  # type: ignore[arg-type]
+        held.append(len(self._entries))
+        return data
+
+    monkeypatch.setattr(xml._Renderer, "render", counting)
+    assert build_site(articles, tmp_path / "feeds", path, "-q", "--jobs", "1").exit_code == 0
+    assert len(held) > 2 * (600 // page_size), "every archive page was rendered"
+    groups = 1 + sections
+    assert max(held) <= 2 * groups * page_size, max(held)

@@ -190,3 +190,27 @@ def test_a_lost_log_is_made_again_by_the_next_build(
     assert build_site(articles, out, config, "-q").exit_code == 0
     assert asked == [], "the cards made again serve the pages the edit rewrote"
     _same_as_without_cache(tmp_path, articles, out, config)
+
+
+def test_a_large_log_is_written_in_frames_and_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cards are serialised a frame at a time (a large archive's would otherwise be held
+    serialised at once); a log of several frames gives every card back."""
+    import marshal
+
+    import feedpub.cards
+
+    monkeypatch.setattr(feedpub.cards, "FRAME_CARDS", 3)
+    made = {f"a{n}.md": (f"a{n}.md", f"d{n}", f"summary {n}") for n in range(10)}
+    live = {source: card_digest(card) for source, card in made.items()}
+    Cards(tmp_path, "print").save(made, live)
+    data = (tmp_path / CARDS_FILE).read_bytes()
+    sizes, at = [], 0
+    while at < len(data):
+        length = int.from_bytes(data[at : at + 8], "little")
+        sizes.append(len(marshal.loads(data[at + 8 : at + 8 + length])[2]))
+        at += 8 + length
+    assert sizes == [3, 3, 3, 1]
+    log = Cards(tmp_path, "print")
+    assert all(log.get(source, card_digest(card)) == card for source, card in made.items())

@@ -162,7 +162,9 @@ def _build(
     # Render what changed: only documents whose inputs are not those they were made from,
     # and for archive pages only their entries are read (the rest of the archive is not).
     prints = rules.fingerprints(pages, report.groups)
-    stale = [page for page in pages if not rules.current(store, page.path, prints[page.path])]
+    stale = _render_order(
+        [page for page in pages if not rules.current(store, page.path, prints[page.path])]
+    )
     archived = source.whole({e.source: e for page in stale if page.archive
                              for e in page.entries if e.source not in in_feeds})  # fmt: skip
     shown = {key: item.content for key, item in contents.items()}
@@ -316,6 +318,33 @@ def _shared(
     from .formats import uses_of
 
     return Shared(config, contents, articles, groups, uses_of(pages))
+
+
+def _render_order(pages: list[Page]) -> list[Page]:
+    """`pages` in the order to render them: the feeds and indexes where they are, the archive
+    pages after the feeds, oldest first across their groups.
+
+    A renderer keeps an entry from its first page to its last. An article is on one archive
+    page of each group that keeps archives: group after group, every entry would be kept
+    from the all-articles pages to its section's (at 100,000 articles, 200 MB in each
+    process); by the date of each page's newest entry, only the entries of each group's
+    page in progress are. A quick edit's pages hold members with no date: they are few, and
+    stay in their order.
+    """
+    archive = [page for page in pages if page.archive]
+    if not archive:
+        return pages
+    try:
+        archive.sort(key=_newest_entry)
+    except AttributeError:  # a Member's
+        return pages
+    first = next(number for number, page in enumerate(pages) if page.archive)
+    others = [page for page in pages if not page.archive]
+    return [*others[:first], *archive, *others[first:]]
+
+
+def _newest_entry(page: Page) -> float:
+    return page.entries[0].published.timestamp() if page.entries else 0.0
 
 
 def _render(shared: Shared, pages: Sequence[Page]) -> Iterator[tuple[str, bytes]]:

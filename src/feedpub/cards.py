@@ -16,10 +16,11 @@ damaged frame ends the reading there: the cards after it are made again.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import marshal
 import os
 import stat as stat_module
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .errors import OutputError
@@ -28,6 +29,7 @@ from .state import Card
 
 CARDS_FILE = ".feedpub-cards"
 FORMAT = 1
+FRAME_CARDS = 4096  # cards a frame holds at most
 LOG_SLACK = 1 << 16  # bytes a log may grow past twice its live cards before it is rewritten
 _DIGEST = -2  # a card's digest: the last field of its article record, before the summary
 
@@ -75,7 +77,7 @@ class Cards:
         A log this build did not read is appended to unread while its size says it
         cannot hold much more than twice the live cards (sized as those appended).
         """
-        frame = b""  # the frame of the cards made, once it is known to be appended
+        frames: list[bytes] = []  # the cards made, framed, once they are known to be appended
         if self._read is None:
             if not made:
                 return  # nothing new, and the log on disk is left as it is
@@ -84,19 +86,20 @@ class Cards:
             except OSError:
                 size = 0
             if size:
-                frame = _frame(self.fingerprint, dict(made))
-                if size + len(frame) <= 2 * len(frame) * len(live) // len(made) + LOG_SLACK:
-                    self._write(frame, append=True)
+                frames = list(_frames(self.fingerprint, made))
+                length = sum(map(len, frames))
+                if size + length <= 2 * length * len(live) // len(made) + LOG_SLACK:
+                    self._write(frames, append=True)
                     return
         cards = self._all()
         cards.update(made)
         if self._count + len(made) > 2 * len(live) + 64 or not self._count:
             kept = {source: card for source, card in cards.items()
                     if live.get(source) == card_digest(card)}  # fmt: skip
-            self._write(_frame(self.fingerprint, kept), append=False)
+            self._write(_frames(self.fingerprint, kept), append=False)
             self._read, self._count = kept, len(kept)
         elif made:
-            self._write(frame or _frame(self.fingerprint, dict(made)), append=True)
+            self._write(frames or _frames(self.fingerprint, made), append=True)
             self._count += len(made)
 
     def _all(self) -> dict[str, Card]:
@@ -104,8 +107,8 @@ class Cards:
             self._read, self._count = _load(self.path, self.fingerprint)
         return self._read
 
-    def _write(self, data: bytes, *, append: bool) -> None:
-        """Append `data` to the log, or replace the log with it (renamed into place, not
+    def _write(self, frames: Iterable[bytes], *, append: bool) -> None:
+        """Append `frames` to the log, or replace the log with them (renamed into place, not
         flushed: unlike the state, a log cut short by a crash costs only reads)."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
         flags |= os.O_APPEND if append else os.O_TRUNC
@@ -116,7 +119,8 @@ class Cards:
                 os.close(descriptor)
                 raise OutputError(str(self.path), IsADirectoryError("not a plain file"))
             with os.fdopen(descriptor, "wb") as file:
-                file.write(data)
+                for frame in frames:
+                    file.write(frame)
             if not append:
                 os.replace(temporary, self.path)
         except OSError as error:
@@ -126,10 +130,15 @@ class Cards:
             raise OutputError(str(self.path), error) from None
 
 
-def _frame(fingerprint: str, cards: dict[str, Card]) -> bytes:
-    """One frame of the log: its length, then the cards it holds."""
-    frame = marshal.dumps((FORMAT, fingerprint, cards), 4)
-    return len(frame).to_bytes(8, "little") + frame
+def _frames(fingerprint: str, cards: Mapping[str, Card]) -> Iterator[bytes]:
+    """The frames of the log that hold `cards`, each its length, then up to
+    :data:`FRAME_CARDS` cards: made one at a time, so that a large archive's cards are never
+    all held serialised (at 100,000 articles, 65 MB)."""
+    items = iter(cards.items())
+    while chunk := dict(itertools.islice(items, FRAME_CARDS)):
+        frame = marshal.dumps((FORMAT, fingerprint, chunk), 4)
+        yield len(frame).to_bytes(8, "little")
+        yield frame
 
 
 def _load(path: Path, fingerprint: str) -> tuple[dict[str, Card], int]:
