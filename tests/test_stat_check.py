@@ -12,6 +12,7 @@ import pytest
 
 from feedpub import stat_check
 from feedpub.load import File, Scan, _Scanner, scan
+from feedpub.state import stat_of
 
 FILES = 40  # in two folders, so that the helper's half spans a folder boundary
 Answers = list[set[str] | None]
@@ -489,3 +490,106 @@ def test_a_damaged_folders_record_is_a_damaged_state() -> None:
     record[-1] = [("articles", (1, 2, "three", 4))]
     with pytest.raises(ValueError, match="damaged"):
         decode_state(marshal.dumps(tuple(record), 2))
+
+
+@pytest.fixture
+def scandirs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every folder a walk listed with os.scandir (one it found as it was is not listed)."""
+    seen: list[str] = []
+    original = os.scandir
+
+    def spy(path: str) -> object:
+        seen.append(str(path))
+        return original(path)
+
+    monkeypatch.setattr(os, "scandir", spy)
+    return seen
+
+
+def _changed_folders(folder: Path, last: Scan) -> set[str]:
+    """The folders under `folder` the walk reads now whose stat is not the one `last`
+    recorded (or that it did not record)."""
+    recorded = dict(last.folders)
+    found = set()
+    for top, names, _ in os.walk(folder):
+        names[:] = [name for name in names if name[:1] not in "._"]
+        if recorded.get(top) != stat_of(os.stat(top)):
+            found.add(top)
+    return found
+
+
+@pytest.mark.parametrize("half", ["here", "helper's"])
+@pytest.mark.parametrize("change", sorted(set(CHANGES) - IN_PLACE))
+def test_only_the_folders_that_changed_are_listed(
+    tmp_path: Path, change: str, half: str, scandirs: list[str]
+) -> None:
+    """A folder found as it was holds the files and folders it held: the walk lists only
+    those whose stat changed (and those it had not met), and finds what a full walk finds."""
+    folder = articles(tmp_path)
+    (folder / "2021" / "deeper").mkdir()  # a folder inside a folder that stays as it was
+    (folder / "2021" / "deeper" / "d.md").write_text("---\ntitle: D\n---\nBody.\n")
+    last = alone(folder)
+    ours, theirs = halves(last.files)
+    path = (ours if half == "here" else theirs)[0]
+    CHANGES[change](path)
+    expected = _changed_folders(folder, last)
+    del scandirs[:]
+    found = helped(folder, last)
+    assert set(scandirs) == expected
+    assert len(expected) < len(last.folders)
+    assert found == alone(folder)
+
+
+def test_a_tree_changed_at_random_is_found_as_the_walk_finds_it(
+    tmp_path: Path, scandirs: list[str]
+) -> None:
+    """Files and folders added, removed, renamed and edited at every depth, round after
+    round, each scan starting from the last: always what a full walk finds, and most
+    rounds list only a few of the folders."""
+    import random
+    import shutil
+    import time
+
+    rng = random.Random(5005)
+    root = tmp_path / "articles"
+    root.mkdir()
+    for number in range(60):
+        folder = root / f"f{number % 4}" / f"g{number % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"a{number}.md").write_text(f"---\ntitle: A {number}\n---\nBody.\n")
+    last = alone(root)
+    fewer = 0
+    for round_ in range(40):
+        time.sleep(0.01)  # past a coarse clock's tick since the last scan's stats
+        folders = sorted(p for p in root.rglob("*") if p.is_dir())
+        files = sorted(root.rglob("*.md"))
+        for _ in range(rng.randint(1, 3)):
+            action = rng.choice(["add", "edit", "delete", "mkdir", "rmtree", "rename", "move"])
+            target = rng.choice(folders or [root])
+            if action == "add" or not files:
+                (target / f"n{round_}-{rng.randint(0, 999)}.md").write_text("---\n---\nNew.\n")
+            elif action == "edit":
+                _edit(rng.choice(files))
+            elif action == "delete":
+                rng.choice(files).unlink(missing_ok=True)
+            elif action == "mkdir":
+                (target / f"d{round_}").mkdir(exist_ok=True)
+                (target / f"d{round_}" / "x.md").write_text("---\n---\nDeep.\n")
+            elif action == "rmtree" and target != root:
+                shutil.rmtree(target, ignore_errors=True)
+            elif action == "rename" and target != root and target.exists():
+                target.rename(target.with_name(target.name + "r"))
+            elif action == "move":
+                source = rng.choice(files)
+                if source.exists() and target.exists():
+                    source.rename(target / f"m{round_}.md")
+            folders = sorted(p for p in root.rglob("*") if p.is_dir())
+            files = sorted(root.rglob("*.md"))
+        expected = _changed_folders(root, last)
+        del scandirs[:]
+        found = helped(root, last)
+        assert set(scandirs) == expected, round_
+        fewer += len(scandirs) < len(found.folders)
+        assert found == alone(root), round_
+        last = found
+    assert fewer > 20

@@ -95,19 +95,21 @@ def scan(
     when none changed, the files are those the last walk found, and no folder is listed.
     That holds for folders recorded outside the racy window of their clock (see
     incremental.Rules.settled_folders): within one tick, an entry can come or go and
-    leave a folder's times as they were.
+    leave a folder's times as they were. When some changed, the walk lists those alone: a
+    folder found as it was holds the files and folders it held (see _Scanner.start_from).
     """
     if not root.is_dir():
         raise UsageError(f"{root}: the articles folder does not exist{_hint_for(root.parent)}")
     check = stat_check.Check(known, helper=helper) if known else None
     try:
-        if check is not None and folders and folders[0][0] == str(root) and _same_folders(folders):
+        recorded = bool(folders) and folders[0][0] == str(root)  # by this very spelling
+        if check is not None and recorded and _same_folders(folders):
             files = _known_files(known, check.changed())
             if files is not None:
                 return Scan(files, [], [], folders)
         scanner = _Scanner(root.resolve())
         if check is not None:
-            scanner.provisional = check.provisional()
+            scanner.start_from(known, folders if recorded else (), check)
         scanner.walk(str(root), "")
         while scanner.linked_folders:
             scanner.walk(*scanner.linked_folders.pop(0))
@@ -262,9 +264,55 @@ class _Scanner:
         # checks) taken for now: see :mod:`feedpub.stat_check`
         self.provisional: Mapping[str, tuple[int, int, int, int]] = {}
         self.folders: list[tuple[str, Stat]] = []  # each folder read, with its stat
+        # The folders the last walk read, each with its stat then, its files and its folders
+        # (see start_from): one whose stat is as it was is not listed.
+        self.recorded: dict[str, tuple[int, int, int, int]] = {}
+        self.known_files: dict[str, list[File]] = {}
+        self.known_folders: dict[str, list[str]] = {}
+        self.taken: dict[str, Stat | None] = {}  # the stats the check took, of files changed
         # What a folder's stat does not vouch for was met: a symbolic link (followed or
         # not), or a folder reached twice (a bind mount).
         self.unrecorded = False
+
+    def start_from(self, known: Sequence[File], folders: Folders, check: stat_check.Check) -> None:
+        """Walk again from what the last walk found: `known`, whose stats `check` checked, in
+        `folders` (each with its stat; none when the last walk vouched for none).
+
+        A folder's times change whenever an entry is added to it, removed or renamed: one
+        whose stat is as recorded holds the names it held, each of the same kind, so its
+        files are the known ones (with the stats the check took, provisionally those the
+        helper checks, as for a listed folder) and its folders the known ones, in the order
+        the last listing gave. Only the folders that changed are listed.
+        """
+        if not folders:
+            self.provisional = check.provisional()
+            return
+        self.recorded = dict(folders)
+        paths = stat_check.columns(known)[0]
+        here = check.here
+        self.taken = {
+            paths[here[at]]: None if here[at + 1] < 0 else Stat(*here[at + 1 : at + 5])
+            for at in range(0, len(here), 5)
+        }  # fmt: skip
+        by_folder: dict[str, list[File]] = {}
+        for file in known:
+            by_folder.setdefault(file.path.rpartition("/")[0], []).append(file)
+        self.known_files = by_folder
+        children: dict[str, list[str]] = {}
+        for path, _ in folders[1:]:
+            children.setdefault(path.rpartition("/")[0], []).append(path)
+        self.known_folders = children
+
+    def reused(self, folder: str, prefix: str, depth: int) -> Subfolders:
+        """Record the known files of a folder found as it was; its known folders, to walk."""
+        taken, found = self.taken, self.found
+        for file in self.known_files.get(folder, ()):
+            stat = taken.get(file.path, file.stat)
+            if stat is None:  # no regular file now (which its folder's stat says cannot be)
+                continue
+            found.append(file if stat is file.stat else file._replace(stat=stat))
+        return [(path, f"{prefix}{path.rpartition('/')[2]}/", depth + 1)
+                for path in self.known_folders.get(folder, ())]  # fmt: skip
 
     def walk(self, top: str, top_prefix: str) -> None:
         """Every folder under `top`, depth first, with a stack rather than recursion."""
@@ -283,11 +331,19 @@ class _Scanner:
                 self.unrecorded = True
                 return []
             self.folders_seen.add((info.st_dev, info.st_ino))
+            stat = stat_of(info)
+            if self.recorded and self.recorded.get(folder) == stat:
+                self.folders.append((folder, stat))
+                return self.reused(folder, prefix, depth)
             listing = os.scandir(folder)
-            self.folders.append((folder, stat_of(info)))
+            self.folders.append((folder, stat))
         except OSError as error:
             self.unreadable_folder(folder, prefix, error)
             return []
+        if self.recorded:  # the last stat of each known file this folder holds, as reused
+            taken = self.taken
+            self.provisional = {file.path: file.stat for file in self.known_files.get(folder, ())
+                                if file.path not in taken}  # fmt: skip
         # Read as listed, not listed whole first: holding a large folder's entries all at
         # once cost 0.09 s of 0.5 at 100,000 files. A listing that fails half way leaves
         # nothing of that folder behind.
