@@ -250,3 +250,49 @@ def test_a_renderer_holds_the_entries_of_a_few_pages_not_of_the_archive(
     assert len(held) > 2 * (600 // page_size), "every archive page was rendered"
     groups = 1 + sections
     assert max(held) <= 2 * groups * page_size, max(held)
+
+
+def test_archived_articles_are_made_from_their_cards_once_and_not_all_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The articles only archive pages hold are made from their cards as the pages ask for
+    them: each once in a build (here one process renders every page), and each forgotten
+    once the last page that holds it is rendered."""
+    import feedpub.source
+
+    sections, count, page_size = 6, 600, 5
+    articles = tmp_path / "articles"
+    for number in range(count):
+        write_article(
+            articles, f"a{number:03d}.md",
+            f"title: Article {number}\nsection: S{number % sections}\n"
+            f"published: 2021-01-01T{number // 60:02d}:{number % 60:02d}:00Z\nsubtitle: Deck",
+        )  # fmt: skip
+    path = tmp_path / "feedpub.toml"
+    path.write_text(f'[site]\nurl = "https://news.example/"\n[feeds]\nmax_entries = 5\n'
+                    f"[archives]\npage_size = {page_size}\n")  # fmt: skip
+    made: list[str] = []
+    held: list[int] = []
+    carded, release = feedpub.source.Archived.carded, feedpub.source.Archived.release
+
+    def making(self: feedpub.source.Archived, source: str) -> object:
+        if source not in self._made:
+            made.append(source)
+        return carded(self, source)
+
+    def releasing(self: feedpub.source.Archived, page: object) -> None:
+        release(self, page)  # type: ignore[arg-type]
+        held.append(len(self._made))
+
+    monkeypatch.setattr(feedpub.source.Archived, "carded", making)
+    monkeypatch.setattr(feedpub.source.Archived, "release", releasing)
+    out = tmp_path / "feeds"
+    assert build_site(articles, out, path, "-q", "--jobs", "1").exit_code == 0
+    in_feeds = {entry for feed in out.glob("*/*.atom") for entry in entries_of(feed.read_bytes())}
+    in_feeds |= set(entries_of((out / "all.atom").read_bytes()))
+    assert len(made) == len(set(made)) == count - len(in_feeds)
+    assert max(held) <= 2 * (1 + sections) * page_size, max(held)
+    assert held[-1] == 0
+    none = tmp_path / "feeds-none"
+    assert build_site(articles, none, path, "-q", "--no-cache").exit_code == 0
+    assert pages_of(out) == pages_of(none)

@@ -11,6 +11,7 @@ from conftest import build_site, documents, write_article
 
 import feedpub.source
 from feedpub.cards import CARDS_FILE, LOG_SLACK, Cards, card_digest
+from feedpub.state import pack_card, unpack_card
 
 SECTIONS = ["World", "Business"]
 
@@ -113,7 +114,7 @@ def test_a_damaged_or_missing_log_costs_reads_never_a_wrong_page(
 
 
 def test_a_card_is_used_only_for_the_file_version_it_was_made_from(tmp_path: Path) -> None:
-    card = ("a.md", "x", "digest-1", "summary")
+    card = pack_card(("a.md", "x", "digest-1", "summary"))
     cards = Cards(tmp_path, "print")
     cards.save({"a.md": card}, {"a.md": "digest-1"})
     again = Cards(tmp_path, "print")
@@ -128,7 +129,7 @@ def test_the_log_is_compacted_when_most_of_it_is_dead(tmp_path: Path) -> None:
     sizes = []
     for round_ in range(60):
         cards = Cards(tmp_path, "print")
-        made = {f"a{n}.md": (f"a{n}.md", f"d{round_}", f"summary {round_} " * 20)
+        made = {f"a{n}.md": pack_card((f"a{n}.md", f"d{round_}", f"summary {round_} " * 20))
                 for n in range(100)}  # fmt: skip
         cards.save(made, {source: card_digest(card) for source, card in made.items()})
         sizes.append((tmp_path / CARDS_FILE).stat().st_size)
@@ -136,7 +137,7 @@ def test_the_log_is_compacted_when_most_of_it_is_dead(tmp_path: Path) -> None:
     assert max(sizes) <= 2 * one + LOG_SLACK + one
     assert min(sizes[1:]) < sizes[0] * 2, "the log was rewritten along the way"
     log = Cards(tmp_path, "print")
-    assert log.get("a7.md", "d59") == ("a7.md", "d59", "summary 59 " * 20)
+    assert log.get("a7.md", "d59") == pack_card(("a7.md", "d59", "summary 59 " * 20))
     assert log.get("a7.md", "d58") is None
 
 
@@ -202,7 +203,7 @@ def test_a_large_log_is_written_in_frames_and_read_whole(
     import feedpub.cards
 
     monkeypatch.setattr(feedpub.cards, "FRAME_CARDS", 3)
-    made = {f"a{n}.md": (f"a{n}.md", f"d{n}", f"summary {n}") for n in range(10)}
+    made = {f"a{n}.md": pack_card((f"a{n}.md", f"d{n}", f"summary {n}")) for n in range(10)}
     live = {source: card_digest(card) for source, card in made.items()}
     Cards(tmp_path, "print").save(made, live)
     data = (tmp_path / CARDS_FILE).read_bytes()
@@ -214,3 +215,14 @@ def test_a_large_log_is_written_in_frames_and_read_whole(
     assert sizes == [3, 3, 3, 1]
     log = Cards(tmp_path, "print")
     assert all(log.get(source, card_digest(card)) == card for source, card in made.items())
+
+
+def test_a_card_is_held_packed_and_gives_its_fields_back() -> None:
+    """A card is one bytes object (its digest readable without unpacking it): a large
+    archive's cards are not some thirty objects each."""
+    card = ("a/b.md", "tag:x,2021:b", ("Tópico", "Two"), None, ("n", None, None), False,
+            "0123456789abcdef0123456789abcdef", "A summary, with <markup> & all.")  # fmt: skip
+    packed = pack_card(card)
+    assert type(packed) is bytes
+    assert card_digest(packed) == "0123456789abcdef0123456789abcdef"
+    assert unpack_card(packed) == card

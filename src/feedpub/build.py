@@ -25,8 +25,8 @@ from .formats import Shared
 from .group import plan
 from .incremental import Rules
 from .load import Loaded, Progress
-from .model import Article, Config, Content, Group, Page
-from .source import Source
+from .model import Article, Config, Group, Page
+from .source import Archived, Source
 from .state import (
     Cached,
     Document,
@@ -165,15 +165,14 @@ def _build(
     stale = _render_order(
         [page for page in pages if not rules.current(store, page.path, prints[page.path])]
     )
-    archived = source.whole({e.source: e for page in stale if page.archive
-                             for e in page.entries if e.source not in in_feeds})  # fmt: skip
-    shown = {key: item.content for key, item in contents.items()}
-    shown.update(
-        (key, item.content) for key, item in source.contents(archived, kept, archived=True).items()
-    )
-    shared = _shared(config, stale, shown, {**in_feeds, **archived}, report.groups)
+    archived = source.archived(
+        {e.source: e for page in stale if page.archive for e in page.entries
+         if e.source not in in_feeds},
+        kept, feeds=in_feeds, shown={key: item.content for key, item in contents.items()},
+    )  # fmt: skip
+    shared = Shared(config, archived.contents, archived.articles, report.groups)
     if options.mode is Mode.CHECK:
-        changed = sorted(name for name, data in _render(shared, stale)
+        changed = sorted(name for name, data in _render(shared, stale, archived)
                          if store.differs(name, data))  # fmt: skip
         out_of_date = (*changed, *store.stale(previous, prints))
         return replace(report, problems=_ordered((*report.problems, *rendering)),
@@ -184,8 +183,11 @@ def _build(
     # log hold what the article files say, whatever becomes of the documents: the second
     # process saves them once its documents are staged (it ends first), or this one does last.
     save = _saver(store, rules, planned, cards if source.cards else None)
-    ours, helper, failed = _shared_out(store, shared, stale, previous, options.jobs, save=save)
-    written = store.write_documents(_render(shared, ours), prints, previous, helper=helper)
+    ours, helper, failed = _shared_out(
+        store, shared, stale, previous, options.jobs, save=save, archived=archived
+    )
+    written = store.write_documents(_render(shared, ours, archived), prints, previous,
+                                    helper=helper)  # fmt: skip
     store.write_state(_next_state(
         rules, previous, planned, prints=prints, refused=written.refused, store=store,
         in_feeds=in_feeds, contents=contents, folders=scanned.folders,
@@ -311,15 +313,6 @@ def _unchanged_report(previous: State, options: Options) -> Report:
     return report
 
 
-def _shared(
-    config: Config, pages: Sequence[Page], contents: Mapping[str, Content],
-    articles: Mapping[str, Article], groups: tuple[Group, ...],
-) -> Shared:  # fmt: skip
-    from .formats import uses_of
-
-    return Shared(config, contents, articles, groups, uses_of(pages))
-
-
 def _render_order(pages: list[Page]) -> list[Page]:
     """`pages` in the order to render them: the feeds and indexes where they are, the archive
     pages after the feeds, oldest first across their groups.
@@ -347,20 +340,30 @@ def _newest_entry(page: Page) -> float:
     return page.entries[0].published.timestamp() if page.entries else 0.0
 
 
-def _render(shared: Shared, pages: Sequence[Page]) -> Iterator[tuple[str, bytes]]:
-    """Each page's document, rendered one at a time (a large site's are never all in memory)."""
-    from .formats import renderers
+def _render(
+    shared: Shared, pages: Sequence[Page], archived: Archived | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Each page's document, rendered one at a time (a large site's are never all in memory),
+    each entry and archived article kept only until the last of `pages` that holds it."""
+    from .formats import renderers, uses_of
 
-    made = renderers(shared)
+    made = renderers(replace(shared, uses=uses_of(pages)))
+    if archived is not None:
+        archived.expect(pages)
     for page in pages:
-        yield page.path, made[page.format].render(page)
+        data = made[page.format].render(page)
+        if archived is not None:
+            archived.release(page)
+        yield page.path, data
 
 
 # Documents to render: with fewer, a second process costs more than it saves.
 PARALLEL_PAGES = 400
 # What a forked helper renders and stages, and saves then: (store, shared, its pages, the
-# previous state, the save).
-_helping: list[tuple[LocalStore, Shared, list[Page], State, Callable[[], None]]] = []
+# previous state, the save, the archived articles).
+_helping: list[
+    tuple[LocalStore, Shared, list[Page], State, Callable[[], None], Archived | None]
+] = []
 Failure = tuple[str, int, str]  # an OutputError as plain values: path, errno, message
 
 
@@ -385,7 +388,7 @@ def _saver(
 
 def _shared_out(
     store: LocalStore, shared: Shared, pages: Sequence[Page], previous: State, jobs: int, *,
-    save: Callable[[], None],
+    save: Callable[[], None], archived: Archived | None = None,
 ) -> tuple[
     Sequence[Page], Callable[[], Callable[[], list[Staged]]] | None, list[OutputError] | None
 ]:  # fmt: skip
@@ -408,7 +411,7 @@ def _shared_out(
     failed: list[OutputError] = []
 
     def helper() -> Callable[[], list[Staged]]:
-        _helping[:] = [(store, shared, theirs, previous, save)]
+        _helping[:] = [(store, shared, theirs, previous, save, archived)]
         pool = multiprocessing.get_context("fork").Pool(1)
         result = pool.apply_async(_stage_in_helper)
 
@@ -439,14 +442,11 @@ def _stage_in_helper() -> tuple[list[Staged], Failure | None, Failure | None]:
     """In the forked helper: render and stage its pages, then save; what it staged, and
     what failed in each (on a failure to stage, its staged files are removed and nothing is
     saved), as plain values that travel back."""
-    from .formats import renderers
-
-    store, shared, pages, previous, save = _helping[0]
-    made = renderers(shared)
+    store, shared, pages, previous, save, archived = _helping[0]
     outcomes: list[Staged] = []
     try:
-        for page in pages:
-            outcomes.append(store.stage(page.path, made[page.format].render(page), previous))
+        for name, data in _render(shared, pages, archived):
+            outcomes.append(store.stage(name, data, previous))
     except OutputError as error:
         for _name, _outcome, temporary in outcomes:
             if temporary is not None:

@@ -25,19 +25,12 @@ from pathlib import Path
 
 from .errors import OutputError
 from .model import Config, ContentMode
-from .state import Card
+from .state import Card, card_digest
 
 CARDS_FILE = ".feedpub-cards"
-FORMAT = 1
+FORMAT = 2  # 2: cards packed (state.pack_card)
 FRAME_CARDS = 4096  # cards a frame holds at most
 LOG_SLACK = 1 << 16  # bytes a log may grow past twice its live cards before it is rewritten
-_DIGEST = -2  # a card's digest: the last field of its article record, before the summary
-
-
-def card_digest(card: Card) -> str:
-    """The digest of the file version a card was made from."""
-    digest: str = card[_DIGEST]
-    return digest
 
 
 def cards_lost(root: Path, config: Config) -> bool:
@@ -166,7 +159,8 @@ def _load(path: Path, fingerprint: str) -> tuple[dict[str, Card], int]:
         except (ValueError, TypeError, EOFError):
             break
         if version == FORMAT and made_under == fingerprint and isinstance(found, dict):
-            cards.update(found)
+            cards.update((source, card) for source, card in found.items()
+                         if type(card) is bytes and card and len(card) > card[0])  # fmt: skip
             count += len(found)
         at += 8 + size
     return cards, count

@@ -23,7 +23,7 @@ from . import stat_check
 from .errors import Problem, Severity, UsageError
 from .model import MAX_ARTICLE_BYTES, Article, Config, Listed
 from .recheck import unchanged
-from .state import Cached, File, Listing, Stat, article_record, stat_of
+from .state import Cached, File, Listing, Stat, article_record, pack_card, stat_of
 
 PARALLEL_FROM = 1000  # files to parse: fewer are parsed faster than processes start
 
@@ -636,11 +636,11 @@ def _parse_in_worker(number: int) -> tuple[int, list[Any]] | None:
     every chunk is taken.
 
     `number` is the task's (unused): the chunk is the next one no process has taken. A
-    record is None (the cached parse stands), ``("card", card)`` for an article with no
-    problem whose listing is its card (:data:`feedpub.state.Card` holds everything the
-    listing has), else ``(kind, record, problems, cacheable, card)`` where the record of an
-    article with problems (rare) is the article itself: plain tuples, which travel between
-    processes far faster than objects.
+    record is None (the cached parse stands), ``("card", record, card)`` for an article with
+    no problem and a card (packed: :data:`feedpub.state.Card`), else ``(kind, record,
+    problems, cacheable, card)`` where the record of an article with problems (rare) is the
+    article itself: plain tuples and bytes, which travel between processes far faster than
+    objects.
     """
     work, counter, size = _worker_work[0]
     chunk = _take(counter, len(work), size)
@@ -653,7 +653,7 @@ def _parse_in_worker(number: int) -> tuple[int, list[Any]] | None:
             continue
         article, found, cacheable = outcome
         if type(article) is Listing and article.card is not None and not found and cacheable:
-            records.append(("card", article.card))
+            records.append(("card", article.record(), article.card))
             continue
         problems = [problem.record() for problem in found]
         if isinstance(article, Listing):
@@ -790,13 +790,7 @@ def _outcome(record: Any) -> Outcome:
     if record is None:
         return None
     if record[0] == "card":
-        card = record[1]
-        (path, id_, _, _, section, topics, published, _, _, authors, _, _, _, draft, source,
-         digest, _) = card  # fmt: skip
-        bylines = tuple(author[0] for author in authors)
-        listing = Listing((source, path, id_, published, section, topics, digest, draft, bylines),
-                          card)  # fmt: skip
-        return listing, (), True
+        return Listing(record[1], record[2]), (), True
     kind, record, found, cacheable, card = record
     problems = tuple(Problem.from_record(problem) for problem in found)
     article = Listing(record, card) if kind == "listing" else record
@@ -809,5 +803,5 @@ def _carded(article: Article, config: Config) -> Listing:
 
     summary = summary_of(article, config.feeds, markdown=config.markdown)
     listing = Listing.of(article)
-    listing.card = (*article_record(article)._replace(body=""), summary)
+    listing.card = pack_card((*article_record(article)._replace(body=""), summary))
     return listing

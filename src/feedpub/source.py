@@ -8,15 +8,18 @@ and never knows which of them answered.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
+from typing import TypeVar
 
 from .cards import Cards
 from .load import Loaded, Progress, Scan, load_articles, read_articles, read_bodies, scan
-from .model import Article, Config, Content, ContentMode, Listed
-from .state import Cached, Card, File, Rendered, State, article_from
+from .model import Article, Config, Content, ContentMode, Listed, Page
+from .state import Cached, Card, File, Rendered, State, article_from, unpack_card
 
 
 class Source:
@@ -73,14 +76,14 @@ class Source:
         for source, listing in listed.items():
             last = kept.get(source) if self.trusted else None
             card = getattr(listing, "card", None)
-            if card is not None:
-                self._summaries[source] = (listing.digest, card[-1])
             if isinstance(listing, Article):
                 whole[source] = listing
             elif last is not None and last.digest == listing.digest:
                 whole[source] = last if last.path == listing.path else replace(
                     last, path=listing.path
                 )  # fmt: skip
+                if card is not None:
+                    self._summaries[source] = (listing.digest, unpack_card(card)[-1])
             elif card is not None:
                 whole[source] = self._from_card(listing, card)
             else:
@@ -100,10 +103,50 @@ class Source:
         whole.update(read_articles(self.root, self.config, again, now=self.now))
         return whole
 
+    def archived(
+        self, listed: Mapping[str, Listed], kept: Collection[str], *,
+        feeds: Mapping[str, Article], shown: Mapping[str, Content],
+    ) -> Archived:  # fmt: skip
+        """The whole articles and contents of every entry: those of the feeds (`feeds`,
+        `shown`) and those only archive pages hold (`listed`). Of these, each article with a
+        card is made from it when a page asks for it (see :class:`Archived`); the others are
+        made as :meth:`whole` and :meth:`contents` make them."""
+        carded: dict[str, tuple[Listed, Card]] = {}
+        others: dict[str, Listed] = {}
+        wanting: list[str] = []  # those with no card, no article and no last version
+        last_kept = self.previous.kept if self.trusted else {}
+        for source, listing in listed.items():
+            card = getattr(listing, "card", None) if self.cards else None
+            last = last_kept.get(source)
+            if isinstance(listing, Article) or source in kept or (
+                last is not None and last.digest == listing.digest
+            ):  # fmt: skip
+                others[source] = listing
+            elif card is not None:
+                carded[source] = (listing, card)
+            else:
+                others[source] = listing
+                wanting.append(source)
+        log = self.card_log
+        if log is not None and len(wanting) >= max(CARD_LOG_FROM, len(self.previous.files) // 100):
+            for source in wanting:  # as `whole` would take them from the log
+                listing = others[source]
+                card = log.get(source, listing.digest)
+                if card is not None:
+                    del others[source]
+                    carded[source] = (listing, card)
+        whole = self.whole(others)
+        contents = self.contents(whole, kept, archived=True)
+        return Archived(
+            {**feeds, **whole}, {**shown, **{key: item.content for key, item in contents.items()}},
+            carded,
+        )  # fmt: skip
+
     def _from_card(self, listing: Listed, card: Card) -> Article:
         """The article a card was made from (at its file's path now), its summary noted."""
-        self._summaries[listing.source] = (listing.digest, card[-1])
-        article = article_from(card[:-1])
+        unpacked = unpack_card(card)
+        self._summaries[listing.source] = (listing.digest, unpacked[-1])
+        article = article_from(unpacked[:-1])
         return article if article.path == listing.path else replace(article, path=listing.path)
 
     def contents(
@@ -194,6 +237,103 @@ class Source:
         except (OSError, ArticleError):
             return 0
         return body_first_line(text, body) - 1 if text.endswith(body) else 0
+
+
+class Archived:
+    """The whole articles and contents of a build's entries, as two mappings by source.
+
+    Those made from cards (archived articles, at 100,000 articles about 240 MB of them)
+    are made when a page asks for one. After :meth:`expect` (the pages this process
+    renders), each is kept until the last page that holds it is released; without, each
+    is made again whenever asked for.
+    """
+
+    def __init__(
+        self, articles: dict[str, Article], contents: dict[str, Content],
+        carded: dict[str, tuple[Listed, Card]],
+    ) -> None:  # fmt: skip
+        self._carded = carded
+        self._made: dict[str, tuple[Article, Content]] = {}
+        self._left: dict[str, int] = {}
+        self.articles: Mapping[str, Article] = _Made(articles, self._article, self)
+        self.contents: Mapping[str, Content] = _Made(contents, self._content, self)
+
+    def expect(self, pages: Iterable[Page]) -> None:
+        """`pages` are those this process is to render, in order (see :meth:`release`)."""
+        carded = self._carded
+        self._left = dict(Counter(entry.source for page in pages if page.archive
+                                  for entry in page.entries if entry.source in carded))  # fmt: skip
+        self._made.clear()
+
+    def release(self, page: Page) -> None:
+        """`page` is rendered: forget each article no page still to render holds."""
+        left = self._left
+        for entry in page.entries:
+            count = left.get(entry.source)
+            if count is None:
+                continue
+            if count <= 1:
+                del left[entry.source]
+                self._made.pop(entry.source, None)
+            else:
+                left[entry.source] = count - 1
+
+    def carded(self, source: str) -> tuple[Article, Content]:
+        """The article made from the card of `source` (at its file's path now) and its
+        content in summary mode, the card's summary (KeyError: it has no card here)."""
+        made = self._made.get(source)
+        if made is None:
+            listing, card = self._carded[source]
+            unpacked = unpack_card(card)
+            article = article_from(unpacked[:-1])
+            if article.path != listing.path:
+                article = replace(article, path=listing.path)
+            made = (article, Content(unpacked[-1], None))
+            if source in self._left:
+                self._made[source] = made
+        return made
+
+    def _article(self, source: str) -> Article:
+        return self.carded(source)[0]
+
+    def _content(self, source: str) -> Content:
+        return self.carded(source)[1]
+
+    def has_card(self, source: str) -> bool:
+        return source in self._carded
+
+    def sources(self) -> Iterator[str]:
+        return iter(self._carded)
+
+
+V = TypeVar("V", Article, Content)
+
+
+class _Made(Mapping[str, V]):
+    """One of :class:`Archived`'s mappings: those made at once, then those made from cards."""
+
+    def __init__(
+        self, made: dict[str, V], carded: Callable[[str], V], archived: Archived
+    ) -> None:  # fmt: skip
+        self._made: dict[str, V] = made
+        self._make: Callable[[str], V] = carded
+        self._archived = archived
+
+    def __getitem__(self, source: str) -> V:
+        found = self._made.get(source)
+        return self._make(source) if found is None else found
+
+    def __contains__(self, source: object) -> bool:
+        return source in self._made or (
+            type(source) is str and self._archived.has_card(source)
+        )  # fmt: skip
+
+    def __iter__(self) -> Iterator[str]:
+        return chain(self._made, (key for key in self._archived.sources()
+                                  if key not in self._made))  # fmt: skip
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 CARD_LOG_FROM = 50  # archived articles wanted: fewer are read from their files, not the log
