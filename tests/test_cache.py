@@ -367,3 +367,23 @@ def test_a_tampered_document_name_removes_nothing_and_stops_nothing(site: Path, 
     assert build_site(site / "articles", feeds).exit_code == 0
     assert outputs(feeds).keys() == before.keys()
     assert_same_as_without_cache(site / "articles", feeds, site)
+
+
+def test_a_problem_the_walk_meets_is_reported_by_a_build_that_finds_nothing_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder chain nested too deep appears, with no article coming or going within reach:
+    the build that finds every article and document as they were still reports it."""
+    import feedpub.load
+
+    monkeypatch.setattr(feedpub.load, "MAX_FOLDER_DEPTH", 2)
+    articles, out = tmp_path / "articles", tmp_path / "feeds"
+    write_article(articles, "a.md", "title: A\nsection: S\npublished: 2021-01-01T00:00:00Z")
+    first = build_site(articles, out)
+    assert first.exit_code == 0, first.output
+    deep = articles / "x" / "y" / "z"
+    deep.mkdir(parents=True)
+    write_article(deep, "b.md", "title: B\nsection: S\npublished: 2021-01-01T00:00:00Z")
+    result = build_site(articles, out)
+    assert "nested more than 2 deep" in result.output
+    assert result.exit_code == build_site(articles, tmp_path / "none", None, "--no-cache").exit_code

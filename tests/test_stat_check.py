@@ -593,3 +593,52 @@ def test_a_tree_changed_at_random_is_found_as_the_walk_finds_it(
         assert found == alone(root), round_
         last = found
     assert fewer > 20
+
+
+def test_a_date_past_2262_is_found_as_the_walk_finds_it(
+    tmp_path: Path, scandirs: list[str]
+) -> None:
+    """A modification time whose nanoseconds do not fit in 64 bits, with a change in
+    another folder: the file is taken again as the walk takes it, and no other is lost."""
+    folder = articles(tmp_path)
+    last = alone(folder)
+    for path in [*halves(last.files)[0][:1], *halves(last.files)[1][:1]]:
+        os.utime(path, ns=(0, 2**63 + 10**18))
+    _beside(halves(last.files)[1][-1])
+    assert helped(folder, last) == alone(folder)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switches its effective user, as root")
+@pytest.mark.parametrize("mode", [0o750, 0o751])
+def test_a_folder_this_process_may_not_list_is_listed_not_taken_as_it_was(mode: int) -> None:
+    """The last walk could list a folder (through a group this process lacks now): its stat
+    is as it was, but a walk cannot list it, and reports it."""
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(dir="/tmp"))  # another user reaches it: not under pytest's
+    base.chmod(0o755)
+    folder = articles(base)
+    folder.chmod(0o755)
+    (folder / "2020").chmod(mode)
+    os.chown(folder / "2020", 0, 4321)
+    os.setgroups([4321])
+    os.seteuid(65534)
+    try:
+        last = alone(folder)
+        assert not last.problems
+        os.seteuid(0)
+        os.setgroups([])
+        _beside(halves(last.files)[1][-1])  # in 2021: something else changed
+        os.seteuid(65534)
+        now = alone(folder)
+        assert now.problems
+        assert helped(folder, last) == now
+        os.seteuid(0)
+        _edit(halves(last.files)[1][-1])
+        os.seteuid(65534)
+        assert helped(folder, now) == alone(folder)
+    finally:
+        os.seteuid(0)
+        os.setgroups([])
+        shutil.rmtree(base)

@@ -132,7 +132,12 @@ def _build(
                     progress=options.progress, cards=cards)  # fmt: skip
     scanned = source.scan()
     writing = options.mode is not Mode.VALIDATE
-    if writing and rules.nothing_changed(store, scanned.files, scanned.folders):
+    # A problem the walk met that the last build did not report (a folder nested too deep,
+    # say) is this build's to report: the build that finds nothing changed reports the last.
+    if (
+        writing and set(scanned.problems) <= set(previous.problems)
+        and rules.nothing_changed(store, scanned.files, scanned.folders)
+    ):  # fmt: skip
         return _unchanged_report(previous, options)
 
     # Plan: the groups, from the last build's with a few entries rewritten, or from scratch.

@@ -141,9 +141,17 @@ def _same_folders(folders: Folders) -> bool:
             info = os.stat(folder)
         except OSError:
             return False
-        if stat != stat_of(info):
+        if stat != stat_of(info) or not _listable(folder):
             return False
     return True
+
+
+def _listable(folder: str) -> bool:
+    """This process may list `folder` (whoever runs the build, its stat does not change)."""
+    return os.access(folder, os.R_OK | os.X_OK, effective_ids=_EFFECTIVE)
+
+
+_EFFECTIVE = os.access in os.supports_effective_ids  # the rights a listing is made with
 
 
 def _known_files(
@@ -270,6 +278,7 @@ class _Scanner:
         self.known_files: dict[str, list[File]] = {}
         self.known_folders: dict[str, list[str]] = {}
         self.taken: dict[str, Stat | None] = {}  # the stats the check took, of files changed
+        self.device = -1  # the articles folder's: a folder on another device is listed
         # What a folder's stat does not vouch for was met: a symbolic link (followed or
         # not), or a folder reached twice (a bind mount).
         self.unrecorded = False
@@ -282,11 +291,18 @@ class _Scanner:
         whose stat is as recorded holds the names it held, each of the same kind, so its
         files are the known ones (with the stats the check took, provisionally those the
         helper checks, as for a listed folder) and its folders the known ones, in the order
-        the last listing gave. Only the folders that changed are listed.
+        the last listing gave. Only the folders that changed are listed, and those this
+        process may not list, those on another device than the articles folder (a mount)
+        and those holding a known file that is no regular file now.
         """
-        if not folders:
+        try:
+            device = os.stat(folders[0][0]).st_dev if folders else None
+        except OSError:
+            device = None
+        if device is None:
             self.provisional = check.provisional()
             return
+        self.device = device
         self.recorded = dict(folders)
         paths = stat_check.columns(known)[0]
         here = check.here
@@ -303,16 +319,22 @@ class _Scanner:
             children.setdefault(path.rpartition("/")[0], []).append(path)
         self.known_folders = children
 
-    def reused(self, folder: str, prefix: str, depth: int) -> Subfolders:
-        """Record the known files of a folder found as it was; its known folders, to walk."""
-        taken, found = self.taken, self.found
-        for file in self.known_files.get(folder, ()):
-            stat = taken.get(file.path, file.stat)
-            if stat is None:  # no regular file now (which its folder's stat says cannot be)
-                continue
+    def reused(self, folder: str, prefix: str, depth: int) -> Subfolders | None:
+        """Record the known files of a folder found as it was; its known folders, to walk.
+        None when it is to be listed after all: one of its files is no regular file now,
+        or cannot be seen (the folder was reached by another build's rights, or a file
+        system mounted in its place has the same stat)."""
+        key = os.path.join(folder, "_").rpartition("/")[0]  # as its entries' paths end
+        files = self.known_files.get(key, ())
+        taken = self.taken
+        if any(taken.get(file.path, file.stat) is None for file in files):
+            return None
+        found = self.found
+        for file in files:
+            stat = taken.get(file.path) or file.stat
             found.append(file if stat is file.stat else file._replace(stat=stat))
         return [(path, f"{prefix}{path.rpartition('/')[2]}/", depth + 1)
-                for path in self.known_folders.get(folder, ())]  # fmt: skip
+                for path in self.known_folders.get(key, ())]  # fmt: skip
 
     def walk(self, top: str, top_prefix: str) -> None:
         """Every folder under `top`, depth first, with a stack rather than recursion."""
@@ -332,9 +354,14 @@ class _Scanner:
                 return []
             self.folders_seen.add((info.st_dev, info.st_ino))
             stat = stat_of(info)
-            if self.recorded and self.recorded.get(folder) == stat:
-                self.folders.append((folder, stat))
-                return self.reused(folder, prefix, depth)
+            if (
+                self.recorded and self.recorded.get(folder) == stat
+                and info.st_dev == self.device and _listable(folder)
+            ):  # fmt: skip
+                reused = self.reused(folder, prefix, depth)
+                if reused is not None:
+                    self.folders.append((folder, stat))
+                    return reused
             listing = os.scandir(folder)
             self.folders.append((folder, stat))
         except OSError as error:
@@ -342,7 +369,8 @@ class _Scanner:
             return []
         if self.recorded:  # the last stat of each known file this folder holds, as reused
             taken = self.taken
-            self.provisional = {file.path: file.stat for file in self.known_files.get(folder, ())
+            key = os.path.join(folder, "_").rpartition("/")[0]
+            self.provisional = {file.path: file.stat for file in self.known_files.get(key, ())
                                 if file.path not in taken}  # fmt: skip
         # Read as listed, not listed whole first: holding a large folder's entries all at
         # once cost 0.09 s of 0.5 at 100,000 files. A listing that fails half way leaves

@@ -140,14 +140,12 @@ def _changed(known: Known, start: int, end: int) -> array[int]:
             or info.st_size != stats[at] or info.st_ctime_ns != stats[at + 2]
             or info.st_ino != stats[at + 3]
         ):  # fmt: skip
-            try:
-                changed.extend(
-                    (number, *stat_of(info))
-                    if is_regular(info.st_mode)
-                    else (number, -1, -1, -1, -1)
-                )
+            try:  # made whole first: an extend that overflows half way keeps its first half
+                record = array("q", (number, *stat_of(info)) if is_regular(info.st_mode)
+                               else (number, -1, -1, -1, -1))  # fmt: skip
             except OverflowError:
-                changed.extend((number, -1, -1, -1, -1))
+                record = array("q", (number, -1, -1, -1, -1))
+            changed.extend(record)
     return changed
 
 
