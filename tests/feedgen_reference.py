@@ -219,8 +219,7 @@ class _Renderer:
         self.shared = shared
         self._entries: dict[tuple[str, ContentMode], _Entry] = {}
         name = "rss" if self.rss else "atom"
-        self._left = {(source, mode): count for (format_name, source, mode), count
-                      in shared.uses.items() if format_name == name}  # fmt: skip
+        self._left = shared.uses.get(name, {})  # counted down here
 
     def render(self, page: Page) -> bytes:
         """The document of `page`."""

@@ -41,8 +41,7 @@ class JsonRenderer:
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
         self._items: dict[tuple[str, ContentMode], dict[str, Any]] = {}
-        self._left = {(source, mode): count for (format_name, source, mode), count
-                      in shared.uses.items() if format_name == "json"}  # fmt: skip
+        self._left = shared.uses.get("json", {})  # counted down here
 
     def render(self, page: Page) -> bytes:
         """The document of `page`."""

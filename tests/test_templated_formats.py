@@ -180,7 +180,7 @@ def test_an_entry_is_written_once_for_every_page_that_holds_it() -> None:
     shared = Shared(config, {"a.md": Content("Sum", "<p>Body</p>")}, {"a.md": article})
     first = Page(group, "atom", "all.atom", (article,), ContentMode.FULL)
     second = replace(first, path="archive/all/1.atom", archive=True)
-    renderer = xml.AtomRenderer(replace(shared, uses={("atom", "a.md", ContentMode.FULL): 2}))
+    renderer = xml.AtomRenderer(replace(shared, uses={"atom": {("a.md", ContentMode.FULL): 2}}))
     one, two = renderer.render(first), renderer.render(second)
     entry = one[one.index(b"  <entry") : one.index(b"</feed>")]
     assert entry in two

@@ -563,6 +563,8 @@ def load_articles(
             broken[file.source] = file.path
             continue
         parsed += 1
+        if type(article) is Listing and article.source == file.source:
+            article.source, article.path = file.source, file.path  # the same, held once
         articles.append(article)
         if not found and cacheable:  # an article with problems is not cached: reported each time
             listing = article if isinstance(article, Listing) else Listing.of(article)

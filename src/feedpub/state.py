@@ -33,7 +33,7 @@ import sys
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cache
 from itertools import chain, count, repeat
 from operator import attrgetter, itemgetter
@@ -147,6 +147,9 @@ def card_digest(card: Card) -> str:
     return card[1 : 1 + card[0]].decode()
 
 
+_ZONES: dict[tzinfo | None, tzinfo | None] = {}  # the time zones of listings' dates, by offset
+
+
 class Listing:
     """A cached article's listing: what grouping reads. The article itself is read again
     from its file if it becomes an entry (a few thousand of an archive's articles do)."""
@@ -162,7 +165,9 @@ class Listing:
         # What an archive page in summary mode shows of the article, made where it was
         # parsed: archived articles are then never read again (see :data:`Card`).
         self.card = card
-        self.published = datetime.fromisoformat(published)
+        moment = datetime.fromisoformat(published)
+        zone = _ZONES.setdefault(moment.tzinfo, moment.tzinfo)  # each offset's held once
+        self.published = moment if zone is moment.tzinfo else moment.replace(tzinfo=zone)
         self.section = sys.intern(section)  # a few dozen names shared by every listing
         self.topics = topics if type(topics) is tuple else tuple(topics)
         self.bylines = bylines if type(bylines) is tuple else tuple(bylines)

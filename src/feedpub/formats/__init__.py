@@ -27,16 +27,23 @@ class Shared:
     contents: Mapping[str, Content]  # by source
     articles: Mapping[str, Article]  # every entry's whole article, by source
     groups: tuple[Group, ...] = ()  # every feed, for the documents that list them
-    # How many of the pages to render hold each entry, by (format, source, content mode): a
-    # renderer forgets an entry it has built once its last page is rendered, so that a large
-    # archive's entries are never all in memory at once.
-    uses: Mapping[tuple[str, str, ContentMode], int] = field(default_factory=dict)
+    # How many of the pages to render hold each entry, by format, then by (source, content
+    # mode): a renderer forgets an entry it has built once its last page is rendered, so that
+    # a large archive's entries are never all in memory at once. Each format's counts are its
+    # renderer's to count down (see uses_of).
+    uses: Mapping[str, dict[tuple[str, ContentMode], int]] = field(default_factory=dict)
 
 
-def uses_of(pages: Iterable[Page]) -> dict[tuple[str, str, ContentMode], int]:
-    """How many of `pages` hold each entry, in each format and content mode."""
-    return dict(Counter((page.format, e.source, page.content) for page in pages
-                        for e in page.entries))  # fmt: skip
+def uses_of(pages: Iterable[Page]) -> dict[str, dict[tuple[str, ContentMode], int]]:
+    """How many of `pages` hold each entry, in each format and content mode: made afresh
+    for each set of renderers (each counts its own format's down)."""
+    by_format: dict[str, list[Page]] = {}
+    for page in pages:
+        by_format.setdefault(page.format, []).append(page)
+    return {
+        name: Counter((e.source, page.content) for page in chosen for e in page.entries)
+        for name, chosen in by_format.items()
+    }
 
 
 class Renderer(Protocol):

@@ -186,8 +186,7 @@ class _Renderer:
         self._categories: dict[tuple[bool, str], str] = {}  # (topic?, name) → its category
         self._people: dict[Person, str] = {}  # an entry's author → its element
         name = "rss" if self.rss else "atom"
-        self._left = {(source, mode): count for (format_name, source, mode), count
-                      in shared.uses.items() if format_name == name}  # fmt: skip
+        self._left = shared.uses.get(name, {})  # counted down here
 
     def render(self, page: Page) -> bytes:
         """The document of `page`."""
