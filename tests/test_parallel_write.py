@@ -101,7 +101,7 @@ def _saved(out: Path, state: Path | None = None) -> tuple[dict[str, object], dic
     """The parse cache and the cards log of `out`, read back as values (made under the
     fingerprint of the state in `state`, by default `out`)."""
     from feedpub.cards import CARDS_FILE, _load
-    from feedpub.state import CACHE_FILE, STATE_FILE, decode_cache, decode_state
+    from feedpub.state import CACHE_FILE, STATE_FILE, decode_cache, decode_state, unpack_card
 
     fingerprint = decode_state(((state or out) / STATE_FILE).read_bytes()).fingerprint
     with (out / CACHE_FILE).open("rb") as stream:
@@ -110,7 +110,7 @@ def _saved(out: Path, state: Path | None = None) -> tuple[dict[str, object], dic
     listings = {
         key: (item.stat, item.listing.record(), item.listing.card) for key, item in cache.items()
     }
-    return listings, dict(cards)
+    return listings, {key: unpack_card(card) for key, card in cards.items()}
 
 
 def test_the_second_process_saves_what_one_process_saves(

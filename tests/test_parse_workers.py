@@ -11,7 +11,7 @@ from conftest import write_article
 
 from feedpub import load
 from feedpub.config import default_config
-from feedpub.state import Listing, article_record
+from feedpub.state import Listing, article_record, unpack_card
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -37,7 +37,8 @@ def seen(loaded: load.Loaded) -> dict[str, Any]:
 
     def plain(item: Any) -> Any:
         if isinstance(item, Listing):
-            return ("listing", item.record(), item.card, item.published)
+            card = None if item.card is None else unpack_card(item.card)  # packings may differ
+            return ("listing", item.record(), card, item.published)
         return ("article", article_record(item), item.published, item.expires)
 
     return {
