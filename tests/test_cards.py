@@ -228,3 +228,30 @@ def test_a_card_is_held_packed_and_gives_its_fields_back() -> None:
     assert type(packed) is bytes
     assert card_digest(packed) == "0123456789abcdef0123456789abcdef"
     assert unpack_card(packed) == card
+
+
+@pytest.mark.parametrize("read", [True, False])
+def test_a_log_cut_inside_a_frame_is_rewritten_not_appended_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read: bool
+) -> None:
+    """A crash can cut the log inside any of its frames: a card appended after the cut would
+    never be read, so the next save rewrites the log, whether the build read it or not."""
+    import feedpub.cards
+
+    monkeypatch.setattr(feedpub.cards, "FRAME_CARDS", 4)
+    made = {f"a{n}.md": pack_card((f"a{n}.md", f"{n:032x}", f"summary {n}")) for n in range(20)}
+    live = {source: card_digest(card) for source, card in made.items()}
+    Cards(tmp_path, "print").save(made, live)
+    log = tmp_path / CARDS_FILE
+    data = log.read_bytes()
+    log.write_bytes(data[: len(data) * 3 // 5 + 10])  # inside the fourth of five frames
+    for round_ in range(3):
+        edited = {"a0.md": pack_card(("a0.md", f"{round_:032x}", f"edited {round_}"))}
+        live["a0.md"] = card_digest(edited["a0.md"])
+        cards = Cards(tmp_path, "print")
+        if read:
+            cards.get("a0.md", "")
+        cards.save(edited, live)
+        again = Cards(tmp_path, "print")
+        assert again.get("a0.md", live["a0.md"]) == edited["a0.md"], round_
+        assert feedpub.cards._load(log, "print")[2], "read to its end: whole frames only"

@@ -106,7 +106,7 @@ def _saved(out: Path, state: Path | None = None) -> tuple[dict[str, object], dic
     fingerprint = decode_state(((state or out) / STATE_FILE).read_bytes()).fingerprint
     with (out / CACHE_FILE).open("rb") as stream:
         cache = decode_cache(stream, fingerprint)
-    cards, _count = _load(out / CARDS_FILE, fingerprint)
+    cards, _count, _whole = _load(out / CARDS_FILE, fingerprint)
     listings = {
         key: (item.stat, item.listing.record(), item.listing.card) for key, item in cache.items()
     }

@@ -57,6 +57,7 @@ class Cards:
         # An untrusted log (a build told not to use its caches) is never read, only rewritten.
         self._read: dict[str, Card] | None = None if trusted else {}
         self._count = 0  # cards in the log, live or not
+        self._whole = True  # the log as read ends with a whole frame (not cut by a crash)
 
     def get(self, source: str, digest: str) -> Card | None:
         """The card of `source` made from the file version `digest`, if the log has it."""
@@ -68,7 +69,9 @@ class Cards:
 
         `live` is every cached article's digest, by source: the cards worth keeping.
         A log this build did not read is appended to unread while its size says it
-        cannot hold much more than twice the live cards (sized as those appended).
+        cannot hold much more than twice the live cards (sized as those appended) and its
+        frames end where it ends. A log whose end is cut (a crash while it was written) is
+        rewritten: a card appended after the cut would never be read.
         """
         frames: list[bytes] = []  # the cards made, framed, once they are known to be appended
         if self._read is None:
@@ -78,7 +81,7 @@ class Cards:
                 size = os.lstat(self.path).st_size
             except OSError:
                 size = 0
-            if size:
+            if size and _ends_whole(self.path, size):
                 frames = list(_frames(self.fingerprint, made))
                 length = sum(map(len, frames))
                 if size + length <= 2 * length * len(live) // len(made) + LOG_SLACK:
@@ -86,7 +89,7 @@ class Cards:
                     return
         cards = self._all()
         cards.update(made)
-        if self._count + len(made) > 2 * len(live) + 64 or not self._count:
+        if self._count + len(made) > 2 * len(live) + 64 or not self._count or not self._whole:
             kept = {source: card for source, card in cards.items()
                     if live.get(source) == card_digest(card)}  # fmt: skip
             self._write(_frames(self.fingerprint, kept), append=False)
@@ -97,7 +100,7 @@ class Cards:
 
     def _all(self) -> dict[str, Card]:
         if self._read is None:
-            self._read, self._count = _load(self.path, self.fingerprint)
+            self._read, self._count, self._whole = _load(self.path, self.fingerprint)
         return self._read
 
     def _write(self, frames: Iterable[bytes], *, append: bool) -> None:
@@ -134,18 +137,35 @@ def _frames(fingerprint: str, cards: Mapping[str, Card]) -> Iterator[bytes]:
         yield frame
 
 
-def _load(path: Path, fingerprint: str) -> tuple[dict[str, Card], int]:
+def _ends_whole(path: Path, size: int) -> bool:
+    """The log's frames, followed by their lengths alone, end where the file ends."""
+    try:
+        with open(path, "rb") as file:
+            at = 0
+            while at < size:
+                file.seek(at)
+                head = file.read(8)
+                if len(head) != 8:
+                    return False
+                at += 8 + int.from_bytes(head, "little")
+            return at == size
+    except OSError:
+        return False
+
+
+def _load(path: Path, fingerprint: str) -> tuple[dict[str, Card], int, bool]:
     """Every card of the log at `path` made under `fingerprint` (the latest of each
-    source's), and how many cards the log holds in all."""
+    source's), how many cards the log holds in all, and whether it was read to its end
+    (False: a frame is cut or damaged, and what follows it is not read)."""
     cards: dict[str, Card] = {}
     count = 0
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
-        return cards, 0
+        return cards, 0, True
     if not stat_module.S_ISREG(os.fstat(descriptor).st_mode):  # a FIFO is never read
         os.close(descriptor)
-        return cards, 0
+        return cards, 0, True
     with os.fdopen(descriptor, "rb") as file:
         data = file.read()
     at = 0
@@ -163,4 +183,4 @@ def _load(path: Path, fingerprint: str) -> tuple[dict[str, Card], int]:
                          if type(card) is bytes and card and len(card) > card[0])  # fmt: skip
             count += len(found)
         at += 8 + size
-    return cards, count
+    return cards, count, at == len(data)
