@@ -242,10 +242,10 @@ class Source:
 class Archived:
     """The whole articles and contents of a build's entries, as two mappings by source.
 
-    Those made from cards (archived articles, at 100,000 articles about 240 MB of them)
-    are made when a page asks for one. After :meth:`expect` (the pages this process
-    renders), each is kept until the last page that holds it is released; without, each
-    is made again whenever asked for.
+    Those made from cards (archived articles: made all at once, 240 MB at 100,000 articles
+    once cards were packed) are made when a page asks for one. After :meth:`expect` (the
+    pages this process renders), each is kept until the last page that holds it is
+    released; without, each is made again whenever asked for.
     """
 
     def __init__(
