@@ -324,15 +324,16 @@ class _Scanner:
         None when it is to be listed after all: one of its files is no regular file now,
         or cannot be seen (the folder was reached by another build's rights, or a file
         system mounted in its place has the same stat)."""
-        key = os.path.join(folder, "_").rpartition("/")[0]  # as its entries' paths end
+        key = _entries_key(folder)
         files = self.known_files.get(key, ())
         taken = self.taken
-        if any(taken.get(file.path, file.stat) is None for file in files):
-            return None
-        found = self.found
+        found: list[File] = []
         for file in files:
-            stat = taken.get(file.path) or file.stat
+            stat = taken.get(file.path, file.stat)
+            if stat is None:
+                return None
             found.append(file if stat is file.stat else file._replace(stat=stat))
+        self.found += found
         return [(path, f"{prefix}{path.rpartition('/')[2]}/", depth + 1)
                 for path in self.known_folders.get(key, ())]  # fmt: skip
 
@@ -369,8 +370,8 @@ class _Scanner:
             return []
         if self.recorded:  # the last stat of each known file this folder holds, as reused
             taken = self.taken
-            key = os.path.join(folder, "_").rpartition("/")[0]
-            self.provisional = {file.path: file.stat for file in self.known_files.get(key, ())
+            self.provisional = {file.path: file.stat
+                                for file in self.known_files.get(_entries_key(folder), ())
                                 if file.path not in taken}  # fmt: skip
         # Read as listed, not listed whole first: holding a large folder's entries all at
         # once cost 0.09 s of 0.5 at 100,000 files. A listing that fails half way leaves
@@ -489,6 +490,12 @@ class _Scanner:
                 ))  # fmt: skip
             return False  # a dangling link: nothing to read
         return Path(real).is_relative_to(self.real_root)
+
+
+def _entries_key(folder: str) -> str:
+    """What the paths of `folder`'s entries, as its listing makes them, hold before their last
+    `/` (`/` itself: the empty string)."""
+    return os.path.join(folder, "_").rpartition("/")[0]
 
 
 def _shown(path: str) -> str:
