@@ -35,6 +35,14 @@ def _article(folder: Path, number: int, body: str = "") -> None:
     )  # fmt: skip
 
 
+def _draft(folder: Path) -> None:
+    """A draft: no build places it without grouping the whole archive again."""
+    write_article(
+        folder, "draft.md",
+        "title: A draft\nsection: World\npublished: 2021-06-01T00:00:00Z\ndraft: true",
+    )  # fmt: skip
+
+
 def _same_as_without_cache(tmp_path: Path, articles: Path, out: Path, config: Path) -> None:
     fresh = tmp_path / "fresh"
     assert build_site(articles, fresh, config, "--no-cache", "-q").exit_code == 0
@@ -101,6 +109,7 @@ def test_a_damaged_or_missing_log_costs_reads_never_a_wrong_page(
     asked = _reads(monkeypatch)
     _article(articles, 12)
     _article(articles, 1, "A new first paragraph for article 1.\n")
+    _draft(articles)  # the whole archive grouped again: its listings read from the cache
     result = build_site(articles, out, config, "-q")
     if damage == "folder":  # as for the parse cache: named, and the documents are whole
         assert result.exit_code == 5
@@ -165,6 +174,7 @@ def test_a_few_archived_articles_are_read_from_their_files_not_the_log(
     asked = _file_reads(monkeypatch)
     _article(articles, 20)
     _article(articles, 1, "A new first paragraph for article 1.\n")
+    _draft(articles)  # the whole archive grouped again: its listings read from the cache
     assert build_site(articles, out, config, "-q").exit_code == 0
     assert asked, "the pages' other entries were read from their files"
     assert not loads, "the log was not read for a few entries"

@@ -209,7 +209,10 @@ def test_member_digests_kept_from_the_last_state_are_those_made_afresh(
     article(2, "Trade, Climate")  # topics
     article(3, "Trade", day=2)  # date
     article(4, "Trade", section="Business")  # section
-    article(9, "Energy")  # a new article: everything is grouped again
+    article(9, "Energy")  # a new article
+    write_article(
+        articles, "d.md", "title: D\nsection: World\npublished: 2021-02-01T00:00:00Z\ndraft: true"
+    )
     made_here: list[str] = []
     real = feedpub.state.listing_key
 

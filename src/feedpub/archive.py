@@ -33,8 +33,11 @@ ARCHIVED_FORMATS = ("atom", "rss")  # the formats whose documents carry RFC 5005
 
 
 def page_count(config: Config, group: Group) -> int:
-    """How many archive pages `group` has (0 when it keeps no members)."""
-    return len(group.members) // config.archives.page_size
+    """How many archive pages `group` has (0 for a kind that keeps no archive)."""
+    archives = config.archives
+    if not archives.enabled or group.kind.value not in archives.groups:
+        return 0
+    return len(group.members) // archives.page_size
 
 
 def feed_links(config: Config, group: Group, format_name: str) -> tuple[tuple[str, str], ...]:

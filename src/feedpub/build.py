@@ -25,7 +25,8 @@ from .formats import Shared
 from .group import plan
 from .incremental import Rules
 from .load import Loaded, Progress
-from .model import Article, Config, Group, Page
+from .model import Article, Config, Group, Listed, Page
+from .regroup import Regrouped
 from .source import Archived, Source
 from .state import (
     Cached,
@@ -39,6 +40,7 @@ from .state import (
     fingerprint,
     group_records,
     keep_last_good,
+    order_of,
 )
 from .store import LocalStore, Staged
 
@@ -144,10 +146,15 @@ def _build(
     files = list(scanned.files)
     quick = rules.quick_edit(files, source.parsed) if writing and not scanned.problems \
         else None  # fmt: skip
-    planned = _quick_plan(previous, files, *quick) if quick else _plan(
-        source, store, rules, files=files, scan_problems=scanned.problems,
-        unreadable=scanned.unreadable,
-    )  # fmt: skip
+    regrouped = rules.regroup(files, source.parsed, config) \
+        if writing and not scanned.problems and not quick else None  # fmt: skip
+    if quick:
+        planned = _quick_plan(previous, files, *quick)
+    elif regrouped:
+        planned = _regrouped_plan(previous, files, regrouped)
+    else:
+        planned = _plan(source, store, rules, files=files, scan_problems=scanned.problems,
+                        unreadable=scanned.unreadable)  # fmt: skip
     # What reading the state found wrong is this build's to report, not the next one's.
     report = replace(planned.report, problems=_ordered((*store.problems, *planned.report.problems)))
     if writing and options.strict and report.errors:
@@ -166,7 +173,7 @@ def _build(
 
     # Render what changed: only documents whose inputs are not those they were made from,
     # and for archive pages only their entries are read (the rest of the archive is not).
-    prints = rules.fingerprints(pages, report.groups)
+    prints = rules.fingerprints(pages, report.groups, moved=planned.moved)
     stale = _render_order(
         [page for page in pages if not rules.current(store, page.path, prints[page.path])]
     )
@@ -221,8 +228,12 @@ class _Planned:
     kept: list[Article]  # last good versions of broken files
     cache: Mapping[str, Cached]  # the parse cache as read
     cacheable: Mapping[str, Cached]  # the parse cache as it now stands
-    reparsed: bool = True  # False: the last build's listings stand (the quick path)
+    reparsed: bool = True  # False: the last build's listings stand (the quick and regroup paths)
     edited: tuple[Article, ...] = ()  # the quick path's: no article moved between groups
+    listed: Sequence[Listed] = ()  # the full path's: every listing grouped
+    clean: bool = False  # the full path's grouping met no problem (see state.Order)
+    regrouped: Regrouped | None = None  # the regroup path's groups, as the state records them
+    moved: frozenset[str] | None = None  # the regroup path's: the groups whose members changed
 
 
 def _plan(
@@ -239,15 +250,15 @@ def _plan(
             if key.startswith(prefix):
                 broken.setdefault(key, str(source.root / key))
     kept, notes = keep_last_good(previous, broken)
-    feeds = plan(
-        [*loaded.articles, *kept], source.config, rules.now, preferred=previous.kept.keys()
-    )
+    listed = [*loaded.articles, *kept]
+    feeds = plan(listed, source.config, rules.now, preferred=previous.kept.keys())
     report = Report(
         problems=_ordered((*scan_problems, *loaded.problems, *notes, *feeds.problems)),
         files=loaded.files, articles=len(loaded.articles), published=feeds.published,
         groups=feeds.groups, feeds=len(feeds.groups), parsed=loaded.parsed,
     )  # fmt: skip
-    return _Planned(report, files, feeds.due, kept, cache, rules.cacheable(loaded.fresh))
+    return _Planned(report, files, feeds.due, kept, cache, rules.cacheable(loaded.fresh),
+                    listed=listed, clean=not feeds.problems)  # fmt: skip
 
 
 def _quick_plan(
@@ -264,6 +275,18 @@ def _quick_plan(
     return _Planned(report, files, previous.due, [], {}, {}, reparsed=False, edited=edited)
 
 
+def _regrouped_plan(previous: State, files: list[File], regrouped: Regrouped) -> _Planned:
+    """The last build's groups with a few articles placed anew (see feedpub.regroup)."""
+    loaded, totals = regrouped.loaded, regrouped.totals
+    report = Report(
+        problems=_ordered((*previous.problems, *loaded.problems)), files=totals.files,
+        articles=totals.articles, published=totals.published, groups=regrouped.groups,
+        feeds=totals.feeds, parsed=len(loaded.articles),
+    )  # fmt: skip
+    return _Planned(report, files, previous.due, [], {}, {}, reparsed=False,
+                    regrouped=regrouped, moved=regrouped.moved)  # fmt: skip
+
+
 def _next_state(
     rules: Rules, previous: State, planned: _Planned, *, prints: Mapping[str, str],
     refused: Sequence[str], store: LocalStore, in_feeds: Mapping[str, Article],
@@ -278,16 +301,21 @@ def _next_state(
         found = None if name in refused else store.stat(name)
         if found is not None:
             documents[name] = Document(value, *found)
-    # The quick path keeps every article of the last state; the full path, those of its feeds.
-    carried = {} if planned.reparsed else previous.kept
+    # The quick path keeps every article of the last state; the others, those of their feeds.
+    carried = {} if planned.reparsed or planned.regrouped else previous.kept
     kept = by_source(planned.kept)
     files = rules.settled_files(planned.files)
+    order = previous.order
     if planned.edited:  # every article in the groups it was in: the last records stand
         groups, digests = edited_records(previous, planned.edited)
+    elif planned.regrouped:
+        regrouped = planned.regrouped
+        groups, digests, order = regrouped.records, regrouped.digests, regrouped.order
     else:
         known = dict(zip((f[0] for f in previous.files), previous.digests, strict=False)) \
             if rules.trusted and previous.digests else None  # fmt: skip
         groups, digests = group_records(report.groups, files, known)
+        order = order_of(files, planned.listed, rules.now) if planned.clean else None
     return State(
         fingerprint=rules.fingerprint, now=rules.now, due=planned.due,
         files=files,
@@ -300,7 +328,7 @@ def _next_state(
             **{key: previous.contents[key] for key in kept},
             **contents,
         },
-        groups=groups, digests=digests, folders=rules.settled_folders(folders),
+        groups=groups, digests=digests, folders=rules.settled_folders(folders), order=order,
     )  # fmt: skip
 
 

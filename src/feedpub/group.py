@@ -77,17 +77,16 @@ def plan(
 ) -> Plan:
     """Group the published articles into the feeds to write (entries stay listings).
 
-    `feeds.groups` says which kinds of group exist; the kinds that
-    `archives.groups` names keep every member, for their archive pages.
+    `feeds.groups` says which kinds of group exist. Every group keeps all its members:
+    the kinds that `archives.groups` names have archive pages made of them, and the
+    state records them all (an article added or removed updates the groups it joins
+    or leaves: see :mod:`feedpub.regroup`).
     """
     site = config.site
     distinct, problems = unique_ids(articles, preferred)
     # Published: no draft, and dated at or before `now` (a future article waits for it).
     published = newest_first(a for a in distinct if not a.draft and a.published <= now)
     wanted = {GroupKind(name) for name in config.feeds.groups}
-    archived = (
-        {GroupKind(name) for name in config.archives.groups} if config.archives.enabled else set()
-    )
     limit = config.feeds.max_entries
 
     # Gathered by name as written (a few dozen names over the whole archive),
@@ -100,7 +99,7 @@ def plan(
         by_section[article.section].append(article)
         for topic in article.topics:
             by_topic[topic].append(article)
-        for name in article.bylines:
+        for name in dict.fromkeys(article.bylines):  # an author named twice is one byline
             if name != default_author:
                 by_author[name].append(article)
     sections, section_names = _by_slug(by_section)
@@ -116,11 +115,7 @@ def plan(
 
     groups = []
     if GroupKind.ALL in wanted:
-        groups.append(
-            _group(
-                site, GroupKind.ALL, site.title, "all", published, limit=limit, archived=archived
-            )
-        )
+        groups.append(_group(site, GroupKind.ALL, site.title, "all", published, limit=limit))
     for kind, members, names in kinds:
         if kind not in wanted:
             continue
@@ -128,9 +123,7 @@ def plan(
             if len(names[slug]) > 1 and kind is not GroupKind.SECTION_TOPIC:
                 problems.append(_merged(kind, slug, names[slug], members[slug]))
             name = _preferred(names[slug])
-            groups.append(
-                _group(site, kind, name, slug, members[slug], limit=limit, archived=archived)
-            )
+            groups.append(_group(site, kind, name, slug, members[slug], limit=limit))
     # The next build that must not be skipped: a future article falls due, or one expires.
     upcoming = [a.published for a in distinct if not a.draft and a.published > now]
     upcoming += [expires for a in published if (expires := getattr(a, "expires", None))]
@@ -140,11 +133,11 @@ def plan(
 
 def _group(
     site: SiteConfig, kind: GroupKind, name: str, slug: str, members: Sequence[Listed], *,
-    limit: int, archived: Collection[GroupKind],
+    limit: int,
 ) -> Group:  # fmt: skip
     return Group(
         kind, name, slug, stem(kind, slug), page_url(site, kind, slug), tuple(members[:limit]),
-        len(members), tuple(members) if kind in archived else (),
+        len(members), tuple(members),
     )  # fmt: skip
 
 

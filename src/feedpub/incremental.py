@@ -14,7 +14,7 @@ the quick path cannot prove harmless sends the build down the full path.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -26,6 +26,8 @@ from .state import DIGEST_LENGTH, Cached, Member, Stat, State, listing_key, memb
 
 if TYPE_CHECKING:
     from .load import Loaded
+    from .model import Config
+    from .regroup import Regrouped
     from .state import File
     from .store import LocalStore
 
@@ -244,9 +246,26 @@ class Rules:
         )
         return groups, loaded
 
-    def fingerprints(self, pages: Sequence[Page], groups: Sequence[Group]) -> dict[str, str]:
+    def regroup(
+        self, files: Sequence[File], reread: Callable[[Sequence[File]], Loaded], config: Config
+    ) -> Regrouped | None:
+        """The last build's groups with a few articles added, deleted or placed anew, when
+        nothing else changed (see :mod:`feedpub.regroup`); else None."""
+        from .regroup import regroup
+
+        if not self.trusted or not self.previous.groups or not self._clock_moved_forward():
+            return None
+        return regroup(self.previous, config, self.now, files, reread)
+
+    def fingerprints(
+        self, pages: Sequence[Page], groups: Sequence[Group], *,
+        moved: Collection[str] | None = None,
+    ) -> dict[str, str]:  # fmt: skip
         """What each document is rendered from: the code and configuration, its page (group,
-        format, links) and its entries' files; for the indexes, every feed's name and count."""
+        format, links) and its entries' files; for the indexes, every feed's name and count.
+
+        `moved`: the stems of the groups whose members changed since the last build, when
+        the others' are known to be the same (see :mod:`feedpub.regroup`)."""
         listing = repr([(g.kind.value, g.name, g.slug, g.page_url, g.total) for g in groups])
         prints = {}
         documents = self.previous.documents if self.trusted else {}
@@ -255,7 +274,10 @@ class Rules:
         entries: dict[int, bytes] = {}
         for page in pages:
             last = documents.get(page.path) if page.archive else None
-            if last is not None and set(map(type, page.entries)) == _MEMBERS_ONLY:
+            if (
+                last is not None and set(map(type, page.entries)) == _MEMBERS_ONLY
+                and (moved is None or page.group.stem not in moved)
+            ):  # fmt: skip
                 # A quick edit's archive page that holds no edited article: its group, links
                 # and entries are the last build's (0.33 s to 0.1 s at 100,000 articles).
                 prints[page.path] = last.fingerprint

@@ -231,8 +231,8 @@ class Group:
     page_url: str
     entries: tuple[Listed, ...]
     total: int
-    members: tuple[Listed, ...] = ()  # every published article of the group, newest first,
-    # when its archive pages are written (empty otherwise)
+    members: tuple[Listed, ...] = ()  # every published article of the group, newest first
+    # (archive pages are written of them for the kinds `archives.groups` names)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ import hashlib
 import marshal
 import os
 import sys
+import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -45,7 +46,7 @@ from .model import Article, Config, Content, Group, Image, Person
 
 STATE_FILE = ".feedpub-state"
 CACHE_FILE = ".feedpub-cache"
-FORMAT = 12  # raise when a record changes: an older state then reads as empty
+FORMAT = 13  # raise when a record changes: an older state then reads as empty
 # but for the last good versions (see decode_state)
 
 
@@ -89,9 +90,46 @@ class GroupRecord(NamedTuple):
     page_url: str
     total: int
     sources: tuple[str, ...]  # its entries' files, in feed order
-    # An archived group's members (newest first), as indices into the state's files (a
-    # few bytes each): what a quick edit needs to make the archive pages that hold it.
-    members: tuple[int, ...] = ()
+    # Its members (newest first), as indices into the state's files (stored four bytes
+    # each): what a quick edit needs to make the archive pages that hold it, and what an
+    # article added or removed updates (see feedpub.regroup).
+    members: Sequence[int] = ()
+
+
+class Order(NamedTuple):
+    """Where grouping placed each file (by index, as the state's files): what an article
+    added or removed needs to find its place in the groups it joins (see feedpub.regroup).
+
+    Kept only when the last grouping met no problem (no duplicate id, no two spellings of
+    one name): only then is every group's name its members' one spelling.
+    """
+
+    published: array[float]  # the time of each published article (its sort key), else NaN
+    ids: array[int]  # each article's id as id_code gives it (drafts too), else 0
+
+
+NOT_PUBLISHED = float("nan")
+
+
+def id_code(id_: str) -> int:
+    """A short code of an article's id (never 0): two articles with one id have one code,
+    and an equal code sends a build the whole way (to report the duplicate, if it is one)."""
+    return zlib.crc32(id_.encode()) + 1
+
+
+def order_of(files: Sequence[File], listed: Iterable[Any], now: datetime) -> Order:
+    """The Order of `files`, from the listings of every article that parsed (or was kept)."""
+    index = dict(zip(map(_SOURCE, files), count()))
+    published = array("d", [NOT_PUBLISHED]) * len(files)
+    ids = array("q", [0]) * len(files)
+    for item in listed:
+        number = index.get(item.source)
+        if number is None:  # a last good version whose file went away
+            continue
+        ids[number] = id_code(item.id)
+        if not item.draft and item.published <= now:
+            published[number] = item.published.timestamp()
+    return Order(published, ids)
 
 
 class ArticleRecord(NamedTuple):
@@ -242,6 +280,7 @@ class State:
     # The folders the walk read, with their stats, when it met nothing but folders and files
     # (see load.scan): while none of them and none of `files` changes, no walk is needed.
     folders: Sequence[tuple[str, tuple[int, int, int, int]]] = ()
+    order: Order | None = None  # where grouping placed each file (see Order)
 
 
 class _Decoded(Mapping[str, Article]):
@@ -562,9 +601,11 @@ def encode_state(state: State) -> bytes:
             [(key, item.digest, item.content.summary, item.content.html,
               [problem.record() for problem in item.problems])
              for key, item in sorted(state.contents.items())],
-            [tuple(group) for group in state.groups],
+            [(*group[:7], array("i", group.members).tobytes()) for group in state.groups],
             list(state.digests),
             [(path, tuple(stat)) for path, stat in state.folders],
+            None if state.order is None
+            else (state.order.published.tobytes(), state.order.ids.tobytes()),
         ),
         2,
     )  # fmt: skip
@@ -613,20 +654,39 @@ def decode_state(data: bytes) -> State:
             fingerprint=print_,
             now=_from_time(now),
             due=_from_time(due),
-            files=Files(files),
+            files=(state_files := Files(files)),
             problems=tuple(Problem.from_record(problem) for problem in problems),
             totals=Totals(*totals),
             documents={name: Document(fp, size, mtime) for name, fp, size, mtime in documents},
             kept=_Decoded(_decode_records(kept)),
             contents=_decode_contents(contents),
-            groups=[GroupRecord._make(group) for group in groups],
+            groups=[_decode_group(group) for group in groups],
             digests=rest[0],
-            folders=_decode_folders(rest[1]) if len(rest) > 1 else (),
+            folders=_decode_folders(rest[1]),
+            order=_decode_order(rest[2], len(state_files)),
         )  # fmt: skip
         _check_groups(state)
     except (ValueError, TypeError, EOFError, IndexError, KeyError, AttributeError):
         raise ValueError("the build state is damaged") from None
     return state
+
+
+def _decode_group(record: tuple[Any, ...]) -> GroupRecord:
+    *head, members = record
+    numbers = array("i")
+    numbers.frombytes(members)
+    return GroupRecord._make((*head, numbers))
+
+
+def _decode_order(record: Any, count: int) -> Order | None:
+    if record is None:
+        return None
+    published, ids = array("d"), array("q")
+    published.frombytes(record[0])
+    ids.frombytes(record[1])
+    if len(published) != count or len(ids) != count:
+        raise ValueError("the order of the build state is damaged")
+    return Order(published, ids)
 
 
 def _check_groups(state: State) -> None:
@@ -646,8 +706,7 @@ def _check_groups(state: State) -> None:
         if (
             not {*map(type, group[:5])} <= {str} or type(group.total) is not int
             or any(source not in state.kept for source in group.sources)
-            or (members and (not digests or not {*map(type, members)} <= {int}
-                             or min(members) < 0 or max(members) >= count))
+            or (members and (not digests or min(members) < 0 or max(members) >= count))
         ):  # fmt: skip
             raise ValueError("the groups of the build state are damaged")
 

@@ -1,0 +1,297 @@
+"""An article added, deleted or placed anew, without grouping the whole archive again.
+
+Grouping the whole archive reads every article's listing from the parse cache
+and sorts them all (at 100,000 articles, about 2 s of a rerun). When a few files
+came, went or changed, the last build's groups say nearly everything: each
+group's members in order (as indices into the state's files), and the state's
+:class:`~feedpub.state.Order` gives each member's time. A changed or deleted
+file leaves every group that holds it; a new or changed article joins the groups
+its section, topics and authors name, at the place its time gives. Nothing else
+moves: every other group, and every archive page of it, is as it was.
+
+Every rule errs towards grouping the whole archive again, which finds and
+reports what this cannot: the last grouping met a problem or some file had an
+error; a new article is a draft, future-dated or expiring, repeats an id, spells
+a name another way than its group does, or shares its time with an article it
+would be placed beside (their ids would decide, and only their time is known).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import repeat
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+from .errors import Severity
+from .layout import page_url, stem
+from .model import Article, Config, Group, GroupKind, Listed
+from .names import slugify
+from .state import (
+    NOT_PUBLISHED,
+    File,
+    GroupRecord,
+    Order,
+    State,
+    Totals,
+    id_code,
+    listing_key,
+    members,
+)
+
+if TYPE_CHECKING:
+    from .load import Loaded
+
+REGROUP_FILES = 50  # files come, gone or changed that a build may place without grouping all
+# The kinds in the order grouping makes their groups (each kind's by slug).
+_KINDS = (GroupKind.ALL, GroupKind.SECTION, GroupKind.TOPIC, GroupKind.AUTHOR,
+          GroupKind.SECTION_TOPIC)  # fmt: skip
+_SOURCE = itemgetter(0)  # of a File
+
+
+@dataclass(frozen=True, slots=True)
+class Regrouped:
+    """The groups after a few articles came, went or moved, and the state's records of them."""
+
+    groups: tuple[Group, ...]  # members: the parsed articles, and Members for the others
+    records: list[GroupRecord]
+    digests: list[str]
+    order: Order
+    loaded: Loaded  # the new and changed files, parsed
+    totals: Totals
+    moved: frozenset[str]  # the stems of the groups whose members changed, or that are new
+
+
+Key = tuple[GroupKind, str]  # a group's kind and slug
+Placing = dict[Key, tuple[GroupRecord | None, list[int]]]  # each group's record, its members
+
+
+def regroup(
+    previous: State, config: Config, now: datetime, files: Sequence[File],
+    reread: Callable[[Sequence[File]], Loaded],
+) -> Regrouped | None:  # fmt: skip
+    """The last build's groups with the new, changed and deleted `files` placed, or None when
+    only grouping the whole archive can tell (see the module's rules)."""
+    order = previous.order
+    wanted = {GroupKind(name) for name in config.feeds.groups}
+    if (
+        order is None or not previous.digests
+        or any(problem.severity is Severity.ERROR for problem in previous.problems)
+        or any(record.total != len(record.members) for record in previous.groups)
+        # A section × topic group is named by its section's and topic's spellings, known
+        # only from their own groups.
+        or (GroupKind.SECTION_TOPIC in wanted
+            and not {GroupKind.SECTION, GroupKind.TOPIC} <= wanted)
+    ):  # fmt: skip
+        return None
+    changes = _changes(previous, files)
+    if changes is None:
+        return None
+    fresh, gone = changes
+    loaded = reread(fresh)
+    articles = _placeable(loaded, len(fresh), now)
+    if articles is None:
+        return None
+    carried = _Carried(previous, order, files, gone, articles)
+    if carried.repeats_an_id(articles):
+        return None
+    placing = carried.placing(previous.groups)
+    names = carried.place(placing, articles, config, wanted)
+    if names is None:
+        return None
+    groups, records = _groups(placing, names, carried, articles, config)
+    last = previous.totals
+    dropped = carried.dropped
+    gone_articles = sum(1 for number in dropped if order.ids[number])
+    gone_published = sum(1 for number in dropped if not math.isnan(order.published[number]))
+    totals = Totals(
+        len(files), last.articles - gone_articles + len(articles),
+        last.published - gone_published + len(articles), len(groups),
+    )  # fmt: skip
+    moved = frozenset(group.stem for group in groups if (group.kind, group.slug) in carried.moved)
+    return Regrouped(
+        tuple(groups), records, carried.digests, Order(carried.published, carried.ids), loaded,
+        totals, moved,
+    )  # fmt: skip
+
+
+def _changes(previous: State, files: Sequence[File]) -> tuple[list[File], set[File]] | None:
+    """The files new or changed (in walk order), and those gone or changed; None when none
+    came or went, when they are too many, or when a problem reported belongs to one of them
+    or to a file gone (a problem of an unchanged file is reported again as it was)."""
+    before = previous.files
+    olds, news = set(before), set(files)
+    fresh = [file for file in files if file not in olds]
+    if not fresh and len(olds) == len(news):
+        return None  # nothing came or went: the quick path's, or nothing to do
+    gone = olds - news
+    if len(fresh) + len(gone) > 2 * REGROUP_FILES:
+        return None
+    flagged = {problem.path for problem in previous.problems}
+    if flagged and not flagged <= {file.path for file in news & olds}:
+        return None
+    return fresh, gone
+
+
+def _placeable(loaded: Loaded, count: int, now: datetime) -> list[Article] | None:
+    """The articles parsed, when each of the `count` files gave one without an error, and
+    each is published, for good: no draft, none dated after `now`, none expiring (it would
+    fall due, and the next build must not be skipped)."""
+    if len(loaded.articles) != count or any(
+        problem.severity is Severity.ERROR for problem in loaded.problems
+    ):  # fmt: skip
+        return None
+    articles = []
+    for item in loaded.articles:
+        if (
+            not isinstance(item, Article) or item.draft or item.published > now
+            or item.expires is not None
+        ):  # fmt: skip
+            return None
+        articles.append(item)
+    return articles
+
+
+class _Carried:
+    """The last state's facts about each file, by the new files' indices, with the new and
+    changed articles' in place of their own."""
+
+    def __init__(
+        self, previous: State, order: Order, files: Sequence[File], gone: set[File],
+        articles: Sequence[Article],
+    ) -> None:  # fmt: skip
+        old_sources = list(map(_SOURCE, previous.files))
+        new_sources = list(map(_SOURCE, files))
+        self.files = files
+        index = dict(zip(new_sources, range(len(files)), strict=True))
+        old_index = dict(zip(old_sources, range(len(old_sources)), strict=True))
+        self.dropped = {old_index[file.source] for file in gone}  # gone or changed
+        # Each old index's new one (-1: gone), when a file came or went.
+        self.remap = (
+            array("i", map(index.get, old_sources, repeat(-1)))
+            if new_sources != old_sources else None
+        )  # fmt: skip
+        # Each new file's old values, made in C (a sentinel past the end for the new files).
+        was = list(map(old_index.get, new_sources, repeat(len(old_sources))))
+        self.published = array(
+            "d", map((order.published + array("d", [NOT_PUBLISHED])).__getitem__, was)
+        )
+        self.ids = array("q", map((order.ids + array("q", [0])).__getitem__, was))
+        self.digests = list(map([*previous.digests, ""].__getitem__, was))
+        self.joined = [index[article.source] for article in articles]
+        for number, article in zip(self.joined, articles, strict=True):
+            self.published[number] = article.published.timestamp()
+            self.ids[number] = id_code(article.id)
+            self.digests[number] = ""  # set again if it joins a group
+        self.moved: set[Key] = set()
+
+    def repeats_an_id(self, articles: Sequence[Article]) -> bool:
+        """Some article's id (or its code) is another file's too: grouping reports it."""
+        return any(self.ids.count(id_code(article.id)) > 1 for article in articles)
+
+    def placing(self, records: Sequence[GroupRecord]) -> Placing:
+        """Each group's members by their new indices, those gone or changed left out."""
+        placing: Placing = {}
+        dropped, remap = self.dropped, self.remap
+        for record in records:
+            key = (GroupKind(record.kind), record.slug)
+            numbers = list(record.members)
+            if dropped and not dropped.isdisjoint(numbers):
+                numbers = [number for number in numbers if number not in dropped]
+                self.moved.add(key)
+            placing[key] = (record, numbers if remap is None else list(map(remap.__getitem__,
+                                                                             numbers)))  # fmt: skip
+        return placing
+
+    def place(
+        self, placing: Placing, articles: Sequence[Article], config: Config,
+        wanted: set[GroupKind],
+    ) -> dict[Key, str] | None:  # fmt: skip
+        """Each article placed in the groups it joins, by its time; the names of the groups
+        made for them. None when an article spells a name another way than its group, or has
+        the time of an article it would be placed beside."""
+        published = self.published
+        names: dict[Key, str] = {}
+        for number, article in zip(self.joined, articles, strict=True):
+            places = _places(article, config, wanted)
+            if places is None:
+                return None
+            for key, name in places.items():
+                record, numbers = placing.setdefault(key, (None, []))
+                if (record.name if record is not None else names.setdefault(key, name)) != name:
+                    return None  # another spelling: grouping reports the names merged
+                time = published[number]
+                at = bisect_left(numbers, -time, key=lambda member: -published[member])
+                if at < len(numbers) and published[numbers[at]] == time:
+                    return None  # a tie: their ids decide, and those are not known
+                numbers.insert(at, number)
+                self.moved.add(key)
+            if places:
+                self.digests[number] = article.digest + listing_key(article)
+        return names
+
+
+def _groups(
+    placing: Placing, names: dict[Key, str], carried: _Carried, articles: Sequence[Article],
+    config: Config,
+) -> tuple[list[Group], list[GroupRecord]]:  # fmt: skip
+    """The groups in grouping's order (the all-articles group first, there even when empty,
+    then each kind's by slug; a group with no member left is gone), and their records."""
+    made: list[Listed] = members(carried.files, carried.digests)  # type: ignore[assignment]
+    for number, article in zip(carried.joined, articles, strict=True):
+        made[number] = article
+    pick = made.__getitem__
+    limit = config.feeds.max_entries
+    groups: list[Group] = []
+    records: list[GroupRecord] = []
+    rank = {kind: number for number, kind in enumerate(_KINDS)}
+    for key in sorted(placing, key=lambda key: (rank[key[0]], key[1])):
+        record, numbers = placing[key]
+        kind, slug = key
+        if not numbers and kind is not GroupKind.ALL:
+            continue
+        if record is None:
+            name, group_stem, url = names[key], stem(kind, slug), page_url(config.site, kind, slug)
+        else:
+            name, group_stem, url = record.name, record.stem, record.page_url
+        group_members = tuple(map(pick, numbers))
+        entries = group_members[:limit]
+        groups.append(Group(kind, name, slug, group_stem, url, entries, len(numbers),
+                            group_members))  # fmt: skip
+        records.append(GroupRecord(
+            kind.value, name, slug, group_stem, url, len(numbers),
+            tuple(entry.source for entry in entries), tuple(numbers),
+        ))  # fmt: skip
+    return groups, records
+
+
+def _places(article: Article, config: Config, wanted: set[GroupKind]) -> dict[Key, str] | None:
+    """The groups an article joins, with the name it gives each; None when it spells one
+    name two ways (grouping reports the two names merged)."""
+    places: dict[Key, str] = {}
+
+    def place(kind: GroupKind, slug: str, name: str) -> bool:
+        if kind not in wanted:
+            return True
+        return places.setdefault((kind, slug), name) == name
+
+    if GroupKind.ALL in wanted:
+        places[(GroupKind.ALL, "all")] = config.site.title
+    section = slugify(article.section)
+    if not place(GroupKind.SECTION, section, article.section):
+        return None
+    for topic in article.topics:
+        topic_slug = slugify(topic)
+        if not place(GroupKind.TOPIC, topic_slug, topic) or not place(
+            GroupKind.SECTION_TOPIC, f"{section}/{topic_slug}", f"{article.section}: {topic}"
+        ):  # fmt: skip
+            return None
+    for name in article.bylines:
+        if name != config.site.author.name and not place(GroupKind.AUTHOR, slugify(name), name):
+            return None
+    return places
