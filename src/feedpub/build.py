@@ -233,7 +233,7 @@ class _Planned:
     listed: Sequence[Listed] = ()  # the full path's: every listing grouped
     clean: bool = False  # the full path's grouping met no problem (see state.Order)
     regrouped: Regrouped | None = None  # the regroup path's groups, as the state records them
-    moved: frozenset[str] | None = None  # the regroup path's: the groups whose members changed
+    moved: Mapping[str, int] | None = None  # the regroup path's (see Regrouped.moved)
 
 
 def _plan(

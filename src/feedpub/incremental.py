@@ -14,7 +14,7 @@ the quick path cannot prove harmless sends the build down the full path.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -259,13 +259,14 @@ class Rules:
 
     def fingerprints(
         self, pages: Sequence[Page], groups: Sequence[Group], *,
-        moved: Collection[str] | None = None,
+        moved: Mapping[str, int] | None = None,
     ) -> dict[str, str]:  # fmt: skip
         """What each document is rendered from: the code and configuration, its page (group,
         format, links) and its entries' files; for the indexes, every feed's name and count.
 
-        `moved`: the stems of the groups whose members changed since the last build, when
-        the others' are known to be the same (see :mod:`feedpub.regroup`)."""
+        `moved`: the groups whose members changed since the last build, by stem, each with
+        how many of its archive pages (from the oldest) are as they were, when the other
+        groups are known to be the same (see :mod:`feedpub.regroup`)."""
         listing = repr([(g.kind.value, g.name, g.slug, g.page_url, g.total) for g in groups])
         prints = {}
         documents = self.previous.documents if self.trusted else {}
@@ -276,7 +277,8 @@ class Rules:
             last = documents.get(page.path) if page.archive else None
             if (
                 last is not None and set(map(type, page.entries)) == _MEMBERS_ONLY
-                and (moved is None or page.group.stem not in moved)
+                and (moved is None or page.group.stem not in moved
+                     or _page_number(page) <= moved[page.group.stem])
             ):  # fmt: skip
                 # A quick edit's archive page that holds no edited article: its group, links
                 # and entries are the last build's (0.33 s to 0.1 s at 100,000 articles).
@@ -353,6 +355,11 @@ class Rules:
 
 
 _MEMBERS_ONLY = {Member}  # the kinds of entry of an archive page that holds no edited article
+
+
+def _page_number(page: Page) -> int:
+    """An archive page's number (1: the oldest), as its name gives it."""
+    return int(page.path.rpartition("/")[2].partition(".")[0])
 
 
 def _same(files: Sequence[tuple[object, ...]], records: Sequence[tuple[object, ...]]) -> bool:

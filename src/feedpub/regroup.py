@@ -64,7 +64,9 @@ class Regrouped:
     order: Order
     loaded: Loaded  # the new and changed files, parsed
     totals: Totals
-    moved: frozenset[str]  # the stems of the groups whose members changed, or that are new
+    # The groups whose members changed (or that are new), by stem: how many of their archive
+    # pages (from the oldest) hold the same entries with the same links as before.
+    moved: dict[str, int]
 
 
 Key = tuple[GroupKind, str]  # a group's kind and slug
@@ -113,7 +115,7 @@ def regroup(
         len(files), last.articles - gone_articles + len(articles),
         last.published - gone_published + len(articles), len(groups),
     )  # fmt: skip
-    moved = frozenset(group.stem for group in groups if (group.kind, group.slug) in carried.moved)
+    moved = carried.same_pages(placing, config.archives.page_size)
     return Regrouped(
         tuple(groups), records, carried.digests, Order(carried.published, carried.ids), loaded,
         totals, moved,
@@ -188,7 +190,28 @@ class _Carried:
             self.published[number] = article.published.timestamp()
             self.ids[number] = id_code(article.id)
             self.digests[number] = ""  # set again if it joins a group
-        self.moved: set[Key] = set()
+        # The groups whose members changed, each with how many of its oldest members are
+        # the last build's oldest, in their order (a lower bound: see same_pages).
+        self.moved: dict[Key, int] = {}
+
+    def _changed(self, key: Key, after: int) -> None:
+        """A change in a group's members with `after` members after it (then or later)."""
+        self.moved[key] = min(self.moved.get(key, after), after)
+
+    def same_pages(self, placing: Placing, size: int) -> dict[str, int]:
+        """For each group whose members changed, how many of its archive pages (from the
+        oldest) are as they were: pages of `size` whose members are among the unchanged
+        oldest, and whose links (to the next page) the number of pages left as they were."""
+        same = {}
+        for key, oldest in self.moved.items():
+            record, numbers = placing[key]
+            if record is None:
+                same[stem(*key)] = 0
+                continue
+            before, after = len(record.members) // size, len(numbers) // size
+            pages = oldest // size
+            same[record.stem] = pages if before == after else min(pages, before - 1, after - 1)
+        return same
 
     def repeats_an_id(self, articles: Sequence[Article]) -> bool:
         """Some article's id (or its code) is another file's too: grouping reports it."""
@@ -202,8 +225,9 @@ class _Carried:
             key = (GroupKind(record.kind), record.slug)
             numbers = list(record.members)
             if dropped and not dropped.isdisjoint(numbers):
+                newest_gone = max(at for at, number in enumerate(numbers) if number in dropped)
+                self._changed(key, len(numbers) - newest_gone - 1)
                 numbers = [number for number in numbers if number not in dropped]
-                self.moved.add(key)
             placing[key] = (record, numbers if remap is None else list(map(remap.__getitem__,
                                                                              numbers)))  # fmt: skip
         return placing
@@ -230,7 +254,7 @@ class _Carried:
                 if at < len(numbers) and published[numbers[at]] == time:
                     return None  # a tie: their ids decide, and those are not known
                 numbers.insert(at, number)
-                self.moved.add(key)
+                self._changed(key, len(numbers) - at - 1)
             if places:
                 self.digests[number] = article.digest + listing_key(article)
         return names
