@@ -21,11 +21,11 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import repeat
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, not_
 from typing import TYPE_CHECKING
 
 from .errors import Severity
@@ -51,7 +51,7 @@ REGROUP_FILES = 50  # files come, gone or changed that a build may place without
 # The kinds in the order grouping makes their groups (each kind's by slug).
 _KINDS = (GroupKind.ALL, GroupKind.SECTION, GroupKind.TOPIC, GroupKind.AUTHOR,
           GroupKind.SECTION_TOPIC)  # fmt: skip
-_SOURCE = itemgetter(0)  # of a File
+_SOURCE, _PATH = itemgetter(0), itemgetter(1)  # of a File
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ Key = tuple[GroupKind, str]  # a group's kind and slug
 Placing = dict[Key, tuple[GroupRecord | None, list[int]]]  # each group's record, its members
 
 
-def regroup(
+def regroup(  # noqa: PLR0911 - one early return per reason to group the whole archive
     previous: State, config: Config, now: datetime, files: Sequence[File],
     reread: Callable[[Sequence[File]], Loaded],
 ) -> Regrouped | None:  # fmt: skip
@@ -94,12 +94,14 @@ def regroup(
     changes = _changes(previous, files)
     if changes is None:
         return None
-    fresh, gone = changes
-    loaded = reread(fresh)
-    articles = _placeable(loaded, len(fresh), now)
+    loaded = reread([file for _, file in changes.fresh])
+    articles = _placeable(loaded, len(changes.fresh), now)
     if articles is None:
         return None
-    carried = _Carried(previous, order, files, gone, articles)
+    runs = _by_runs(previous, order, files, changes)
+    if runs is None:  # the files found as they were are not in the order they were
+        return None
+    carried = _Carried(files, changes, runs, articles)
     if carried.repeats_an_id(articles):
         return None
     placing = carried.placing(previous.groups)
@@ -122,22 +124,35 @@ def regroup(
     )  # fmt: skip
 
 
-def _changes(previous: State, files: Sequence[File]) -> tuple[list[File], set[File]] | None:
-    """The files new or changed (in walk order), and those gone or changed; None when none
-    came or went, when they are too many, or when a problem reported belongs to one of them
-    or to a file gone (a problem of an unchanged file is reported again as it was)."""
+@dataclass(frozen=True, slots=True)
+class _Changes:
+    """The files new or changed, by their index now, and those gone or changed, by their
+    index in the last state's files (each in walk order)."""
+
+    fresh: list[tuple[int, File]]
+    gone: list[tuple[int, File]]
+
+
+def _changes(previous: State, files: Sequence[File]) -> _Changes | None:
+    """The files that came, changed or went; None when none came or went, when they are too
+    many, or when a problem reported belongs to one of them (a problem of an unchanged file
+    is reported again as it was)."""
     before = previous.files
-    olds, news = set(before), set(files)
-    fresh = [file for file in files if file not in olds]
-    if not fresh and len(olds) == len(news):
-        return None  # nothing came or went: the quick path's, or nothing to do
-    gone = olds - news
-    if len(fresh) + len(gone) > 2 * REGROUP_FILES:
-        return None
+    # The scan hands back the last state's own File for each file it found as it was: those
+    # are told by identity, in C; only the others are compared by value.
+    known, found = set(map(id, before)), set(map(id, files))
+    new = list(compress(enumerate(files), map(not_, map(known.__contains__, map(id, files)))))
+    lost = list(compress(enumerate(before), map(not_, map(found.__contains__, map(id, before)))))
+    lost_values = {file for _, file in lost}
+    new_values = {file for _, file in new}
+    fresh = [(at, file) for at, file in new if file not in lost_values]
+    gone = [(at, file) for at, file in lost if file not in new_values]
+    if (not fresh and len(files) == len(before)) or len(fresh) + len(gone) > 2 * REGROUP_FILES:
+        return None  # nothing came or went (the quick path's, or nothing to do), or too much
     flagged = {problem.path for problem in previous.problems}
-    if flagged and not flagged <= {file.path for file in news & olds}:
+    if flagged and not flagged <= set(map(_PATH, files)) - {file.path for _, file in fresh}:
         return None
-    return fresh, gone
+    return _Changes(fresh, gone)
 
 
 def _placeable(loaded: Loaded, count: int, now: datetime) -> list[Article] | None:
@@ -159,33 +174,24 @@ def _placeable(loaded: Loaded, count: int, now: datetime) -> list[Article] | Non
     return articles
 
 
+# By each file's index now: its time, id code and member digest as the last state has them,
+# and (first) each old index's new one (-1: gone), when a file came or went.
+Carried = tuple["array[int] | None", "array[float]", "array[int]", list[str]]
+
+
 class _Carried:
     """The last state's facts about each file, by the new files' indices, with the new and
     changed articles' in place of their own."""
 
     def __init__(
-        self, previous: State, order: Order, files: Sequence[File], gone: set[File],
+        self, files: Sequence[File], changes: _Changes, carried: Carried,
         articles: Sequence[Article],
     ) -> None:  # fmt: skip
-        old_sources = list(map(_SOURCE, previous.files))
-        new_sources = list(map(_SOURCE, files))
         self.files = files
-        index = dict(zip(new_sources, range(len(files)), strict=True))
-        old_index = dict(zip(old_sources, range(len(old_sources)), strict=True))
-        self.dropped = {old_index[file.source] for file in gone}  # gone or changed
-        # Each old index's new one (-1: gone), when a file came or went.
-        self.remap = (
-            array("i", map(index.get, old_sources, repeat(-1)))
-            if new_sources != old_sources else None
-        )  # fmt: skip
-        # Each new file's old values, made in C (a sentinel past the end for the new files).
-        was = list(map(old_index.get, new_sources, repeat(len(old_sources))))
-        self.published = array(
-            "d", map((order.published + array("d", [NOT_PUBLISHED])).__getitem__, was)
-        )
-        self.ids = array("q", map((order.ids + array("q", [0])).__getitem__, was))
-        self.digests = list(map([*previous.digests, ""].__getitem__, was))
-        self.joined = [index[article.source] for article in articles]
+        self.dropped = {at for at, _ in changes.gone}  # gone or changed
+        self.remap, self.published, self.ids, self.digests = carried
+        at = {file.source: number for number, file in changes.fresh}
+        self.joined = [at[article.source] for article in articles]
         for number, article in zip(self.joined, articles, strict=True):
             self.published[number] = article.published.timestamp()
             self.ids[number] = id_code(article.id)
@@ -258,6 +264,52 @@ class _Carried:
             if places:
                 self.digests[number] = article.digest + listing_key(article)
         return names
+
+
+def _by_runs(previous: State, order: Order, files: Sequence[File], changes: _Changes
+             ) -> Carried | None:  # fmt: skip
+    """What :class:`_Carried` carries, copied a run of files at a time: the files found as
+    they were keep their order (the walk's), between those that came and those that went.
+    None when they do not."""
+    old_sources = list(map(_SOURCE, previous.files))
+    new_sources = list(map(_SOURCE, files))
+    came = {file.source for _, file in changes.fresh}
+    went = {file.source for _, file in changes.gone}
+    added = [number for number, file in changes.fresh if file.source not in went]
+    deleted = [number for number, file in changes.gone if file.source not in came]
+    remap = array("i", [-1]) * len(old_sources) if added or deleted else None
+    published = array("d", [NOT_PUBLISHED]) * len(files)
+    ids = array("q", [0]) * len(files)
+    digests = [""] * len(files)
+    for old, new, length in _runs(len(old_sources), len(files), deleted, added):
+        if new_sources[new : new + length] != old_sources[old : old + length]:
+            return None
+        if remap is not None:
+            remap[old : old + length] = array("i", range(new, new + length))
+        published[new : new + length] = order.published[old : old + length]
+        ids[new : new + length] = order.ids[old : old + length]
+        digests[new : new + length] = previous.digests[old : old + length]
+    return remap, published, ids, digests
+
+
+def _runs(
+    old_count: int, new_count: int, deleted: Sequence[int], added: Sequence[int]
+) -> Iterator[tuple[int, int, int]]:
+    """The runs (old index, new index, length) of files in both lists, when the files
+    `deleted` (old indices, ascending) left one and those `added` (new ones) joined the other."""
+    old = new = gone = come = 0
+    while old < old_count and new < new_count:
+        if gone < len(deleted) and deleted[gone] == old:
+            old, gone = old + 1, gone + 1
+        elif come < len(added) and added[come] == new:
+            new, come = new + 1, come + 1
+        else:
+            length = min(
+                (deleted[gone] if gone < len(deleted) else old_count) - old,
+                (added[come] if come < len(added) else new_count) - new,
+            )  # fmt: skip
+            yield old, new, length
+            old, new = old + length, new + length
 
 
 def _groups(
