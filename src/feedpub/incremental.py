@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
 from .model import Article, Group, GroupKind, Listed, Page
-from .state import DIGEST_LENGTH, Cached, Member, Stat, State, listing_key, members
+from .state import DIGEST_LENGTH, Cached, Member, Picked, Stat, State, listing_key, members
 
 if TYPE_CHECKING:
     from .load import Loaded
@@ -230,7 +230,6 @@ class Rules:
         for source, article in edited.items():
             if numbers[source] < len(made):
                 made[numbers[source]] = article
-        pick = made.__getitem__
         groups = tuple(
             Group(
                 GroupKind(record.kind),
@@ -240,7 +239,7 @@ class Rules:
                 record.page_url,
                 tuple(edited.get(source) or previous.kept[source] for source in record.sources),
                 record.total,
-                tuple(map(pick, record.members)),
+                Picked(made, record.members),
             )
             for record in previous.groups
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import Enum
@@ -231,7 +232,7 @@ class Group:
     page_url: str
     entries: tuple[Listed, ...]
     total: int
-    members: tuple[Listed, ...] = ()  # every published article of the group, newest first
+    members: Sequence[Listed] = ()  # every published article of the group, newest first
     # (archive pages are written of them for the kinds `archives.groups` names)
 
 

@@ -24,8 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import compress
-from operator import itemgetter, not_
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from .errors import Severity
@@ -37,6 +36,7 @@ from .state import (
     File,
     GroupRecord,
     Order,
+    Picked,
     State,
     Totals,
     id_code,
@@ -137,22 +137,42 @@ def _changes(previous: State, files: Sequence[File]) -> _Changes | None:
     """The files that came, changed or went; None when none came or went, when they are too
     many, or when a problem reported belongs to one of them (a problem of an unchanged file
     is reported again as it was)."""
-    before = previous.files
-    # The scan hands back the last state's own File for each file it found as it was: those
-    # are told by identity, in C; only the others are compared by value.
-    known, found = set(map(id, before)), set(map(id, files))
-    new = list(compress(enumerate(files), map(not_, map(known.__contains__, map(id, files)))))
-    lost = list(compress(enumerate(before), map(not_, map(found.__contains__, map(id, before)))))
-    lost_values = {file for _, file in lost}
-    new_values = {file for _, file in new}
-    fresh = [(at, file) for at, file in new if file not in lost_values]
-    gone = [(at, file) for at, file in lost if file not in new_values]
+    before, now = list(previous.files), list(files)
+    # Files found as they were are the same (often the state's own File, which the scan
+    # hands back), in the same order: compared in C, the lists' common start and end are
+    # left out, and only what lies between is compared file by file.
+    start = _common(before, now, 1)
+    end = _common(before, now, -1, min(len(before), len(now)) - start)
+    middle = now[start : len(now) - end]
+    was = before[start : len(before) - end]
+    lost_values, new_values = set(was), set(middle)
+    fresh = [(start + at, file) for at, file in enumerate(middle) if file not in lost_values]
+    gone = [(start + at, file) for at, file in enumerate(was) if file not in new_values]
     if (not fresh and len(files) == len(before)) or len(fresh) + len(gone) > 2 * REGROUP_FILES:
         return None  # nothing came or went (the quick path's, or nothing to do), or too much
     flagged = {problem.path for problem in previous.problems}
     if flagged and not flagged <= set(map(_PATH, files)) - {file.path for _, file in fresh}:
         return None
     return _Changes(fresh, gone)
+
+
+def _common(one: list[File], other: list[File], step: int, limit: int | None = None) -> int:
+    """How many files `one` and `other` have in common at their start (`step` 1) or their
+    end (-1), at most `limit`: found by halves, each half compared in C."""
+    low, high = 0, min(len(one), len(other)) if limit is None else limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if step > 0:
+            same = one[low:middle] == other[low:middle]
+        else:
+            same = one[len(one) - middle : len(one) - low] == other[
+                len(other) - middle : len(other) - low
+            ]  # fmt: skip
+        if same:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _placeable(loaded: Loaded, count: int, now: datetime) -> list[Article] | None:
@@ -321,7 +341,6 @@ def _groups(
     made: list[Listed] = members(carried.files, carried.digests)  # type: ignore[assignment]
     for number, article in zip(carried.joined, articles, strict=True):
         made[number] = article
-    pick = made.__getitem__
     limit = config.feeds.max_entries
     groups: list[Group] = []
     records: list[GroupRecord] = []
@@ -335,13 +354,13 @@ def _groups(
             name, group_stem, url = names[key], stem(kind, slug), page_url(config.site, kind, slug)
         else:
             name, group_stem, url = record.name, record.stem, record.page_url
-        group_members = tuple(map(pick, numbers))
+        group_members = Picked(made, numbers)
         entries = group_members[:limit]
         groups.append(Group(kind, name, slug, group_stem, url, entries, len(numbers),
                             group_members))  # fmt: skip
         records.append(GroupRecord(
             kind.value, name, slug, group_stem, url, len(numbers),
-            tuple(entry.source for entry in entries), tuple(numbers),
+            tuple(entry.source for entry in entries), numbers,
         ))  # fmt: skip
     return groups, records
 

@@ -407,6 +407,30 @@ def members(files: Sequence[File], digests: Sequence[str]) -> list[Member]:
     return list(map(tuple.__new__, repeat(Member), rows))
 
 
+class Picked(Sequence[Any]):
+    """A group's members picked by index from every file's member (see :func:`members`),
+    each when it is asked for: the members of a feed that keeps no archive pages are never
+    all asked for (520,000 picks at 100,000 articles took 0.09 s, for the reference counts
+    written to objects all over the heap)."""
+
+    __slots__ = ("_made", "_numbers")
+
+    def __init__(self, made: Sequence[Any], numbers: Sequence[int]) -> None:
+        self._made = made
+        self._numbers = numbers
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(map(self._made.__getitem__, self._numbers[index]))
+        return self._made[self._numbers[index]]
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._made.__getitem__, self._numbers)
+
+
 DIGEST_LENGTH = 32  # of a file's digest (parse.digest), as hex
 
 
