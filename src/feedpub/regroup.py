@@ -70,7 +70,8 @@ class Regrouped:
 
 
 Key = tuple[GroupKind, str]  # a group's kind and slug
-Placing = dict[Key, tuple[GroupRecord | None, list[int]]]  # each group's record, its members
+# Each group's record (None: a new group) and its members, by their new indices.
+Placing = dict[Key, tuple[GroupRecord | None, "array[int]"]]
 
 
 def regroup(  # noqa: PLR0911 - one early return per reason to group the whole archive
@@ -249,13 +250,14 @@ class _Carried:
         dropped, remap = self.dropped, self.remap
         for record in records:
             key = (GroupKind(record.kind), record.slug)
-            numbers = list(record.members)
+            numbers: Sequence[int] = record.members
             if dropped and not dropped.isdisjoint(numbers):
                 newest_gone = max(at for at, number in enumerate(numbers) if number in dropped)
                 self._changed(key, len(numbers) - newest_gone - 1)
                 numbers = [number for number in numbers if number not in dropped]
-            placing[key] = (record, numbers if remap is None else list(map(remap.__getitem__,
-                                                                             numbers)))  # fmt: skip
+            # Arrays, made in C (a list of 520,000 numbers at 100,000 articles took 0.05 s).
+            placing[key] = (record, array("i", numbers if remap is None
+                                          else map(remap.__getitem__, numbers)))  # fmt: skip
         return placing
 
     def place(
@@ -272,7 +274,7 @@ class _Carried:
             if places is None:
                 return None
             for key, name in places.items():
-                record, numbers = placing.setdefault(key, (None, []))
+                record, numbers = placing.setdefault(key, (None, array("i")))
                 if (record.name if record is not None else names.setdefault(key, name)) != name:
                     return None  # another spelling: grouping reports the names merged
                 time = published[number]
