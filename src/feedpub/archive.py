@@ -26,6 +26,8 @@ archive pages (see :mod:`feedpub.formats.jsonfeed`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .layout import archive_path, document_path
 from .model import Config, Group, Listed, Page
 
@@ -52,12 +54,12 @@ def pages(config: Config, group: Group) -> list[Page]:
     """Every archive page of `group`, in every configured format that links archives."""
     size = config.archives.page_size
     count = page_count(config, group)
-    oldest_first = group.members[::-1]
+    members, total = group.members, len(group.members)
     found = []
     for number in range(1, count + 1):
-        chunk: tuple[Listed, ...] = tuple(
-            reversed(oldest_first[(number - 1) * size : number * size])
-        )
+        # Newest first, as the feed; sliced as the members are (a rerun's, by index: its
+        # entries are only picked when the page is rendered or fingerprinted).
+        chunk: Sequence[Listed] = members[total - number * size : total - (number - 1) * size]
         for name in config.feeds.formats:
             if name not in ARCHIVED_FORMATS:
                 continue

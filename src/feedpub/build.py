@@ -173,7 +173,7 @@ def _build(
 
     # Render what changed: only documents whose inputs are not those they were made from,
     # and for archive pages only their entries are read (the rest of the archive is not).
-    prints = rules.fingerprints(pages, report.groups, moved=planned.moved)
+    prints = rules.fingerprints(pages, report.groups, moved=planned.moved, fresh=planned.fresh)
     stale = _render_order(
         [page for page in pages if not rules.current(store, page.path, prints[page.path])]
     )
@@ -234,6 +234,7 @@ class _Planned:
     clean: bool = False  # the full path's grouping met no problem (see state.Order)
     regrouped: Regrouped | None = None  # the regroup path's groups, as the state records them
     moved: Mapping[str, int] | None = None  # the regroup path's (see Regrouped.moved)
+    fresh: frozenset[int] = frozenset()  # either path's: the indices of the files parsed
 
 
 def _plan(
@@ -262,8 +263,9 @@ def _plan(
 
 
 def _quick_plan(
-    previous: State, files: list[File], groups: tuple[Group, ...], loaded: Loaded
-) -> _Planned:
+    previous: State, files: list[File], groups: tuple[Group, ...], loaded: Loaded,
+    fresh: frozenset[int],
+) -> _Planned:  # fmt: skip
     """The last build's groups with the edited entries in place (see Rules.quick_edit)."""
     totals = previous.totals
     report = Report(
@@ -272,7 +274,8 @@ def _quick_plan(
         feeds=len(groups), parsed=len(loaded.articles),
     )  # fmt: skip
     edited = tuple(item for item in loaded.articles if isinstance(item, Article))
-    return _Planned(report, files, previous.due, [], {}, {}, reparsed=False, edited=edited)
+    return _Planned(report, files, previous.due, [], {}, {}, reparsed=False, edited=edited,
+                    fresh=fresh)  # fmt: skip
 
 
 def _regrouped_plan(previous: State, files: list[File], regrouped: Regrouped) -> _Planned:
@@ -284,7 +287,8 @@ def _regrouped_plan(previous: State, files: list[File], regrouped: Regrouped) ->
         feeds=totals.feeds, parsed=len(loaded.articles),
     )  # fmt: skip
     return _Planned(report, files, previous.due, [], {}, {}, reparsed=False,
-                    regrouped=regrouped, moved=regrouped.moved)  # fmt: skip
+                    regrouped=regrouped, moved=regrouped.moved,
+                    fresh=frozenset(regrouped.fresh))  # fmt: skip
 
 
 def _next_state(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
 from .model import Article, Group, GroupKind, Listed, Page
-from .state import DIGEST_LENGTH, Cached, Member, Picked, Stat, State, listing_key, members
+from .state import DIGEST_LENGTH, Cached, Picked, Stat, State, listing_key, members
 
 if TYPE_CHECKING:
     from .load import Loaded
@@ -154,7 +155,7 @@ class Rules:
 
     def quick_edit(  # noqa: PLR0911, PLR0912 - one early return per reason to group again
         self, files: Sequence[File], reread: Callable[[Sequence[File]], Loaded]
-    ) -> tuple[tuple[Group, ...], Loaded] | None:
+    ) -> tuple[tuple[Group, ...], Loaded, frozenset[int]] | None:
         """The last build's groups with a few entries rewritten, when that is all that changed.
 
         Taken only when every changed file is an entry of the last build, still parses
@@ -243,7 +244,7 @@ class Rules:
             )
             for record in previous.groups
         )
-        return groups, loaded
+        return groups, loaded, frozenset(numbers[source] for source in edited)
 
     def regroup(
         self, files: Sequence[File], reread: Callable[[Sequence[File]], Loaded], config: Config
@@ -258,14 +259,15 @@ class Rules:
 
     def fingerprints(
         self, pages: Sequence[Page], groups: Sequence[Group], *,
-        moved: Mapping[str, int] | None = None,
+        moved: Mapping[str, int] | None = None, fresh: AbstractSet[int] = frozenset(),
     ) -> dict[str, str]:  # fmt: skip
         """What each document is rendered from: the code and configuration, its page (group,
         format, links) and its entries' files; for the indexes, every feed's name and count.
 
         `moved`: the groups whose members changed since the last build, by stem, each with
         how many of its archive pages (from the oldest) are as they were, when the other
-        groups are known to be the same (see :mod:`feedpub.regroup`)."""
+        groups are known to be the same (see :mod:`feedpub.regroup`); `fresh`: the indices
+        (in the files) of the articles parsed this build, on those paths."""
         listing = repr([(g.kind.value, g.name, g.slug, g.page_url, g.total) for g in groups])
         prints = {}
         documents = self.previous.documents if self.trusted else {}
@@ -274,13 +276,16 @@ class Rules:
         entries: dict[int, bytes] = {}
         for page in pages:
             last = documents.get(page.path) if page.archive else None
+            held = page.entries
             if (
-                last is not None and set(map(type, page.entries)) == _MEMBERS_ONLY
+                last is not None and type(held) is Picked and not held.holds(fresh)
                 and (moved is None or page.group.stem not in moved
                      or _page_number(page) <= moved[page.group.stem])
             ):  # fmt: skip
-                # A quick edit's archive page that holds no edited article: its group, links
-                # and entries are the last build's (0.33 s to 0.1 s at 100,000 articles).
+                # A rerun's archive page that holds no article parsed now, of a group whose
+                # members are as they were (or of its pages that are): its group, links and
+                # entries are the last build's (0.33 s to 0.1 s at 100,000 articles), and
+                # none of its entries is picked.
                 prints[page.path] = last.fingerprint
                 continue
             group = page.group
@@ -351,9 +356,6 @@ class Rules:
         """Changed too close to the build's start for its stat to be trusted."""
         settled_before = self.started - RACY_NS
         return stat.mtime_ns >= settled_before or stat.ctime_ns >= settled_before
-
-
-_MEMBERS_ONLY = {Member}  # the kinds of entry of an archive page that holds no edited article
 
 
 def _page_number(page: Page) -> int:

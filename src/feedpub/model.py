@@ -243,7 +243,7 @@ class Page:
     group: Group
     format: str
     path: str  # relative to the output folder
-    entries: tuple[Listed, ...]
+    entries: Sequence[Listed]  # a tuple; on a rerun's archive page, a state.Picked
     content: ContentMode  # what its entries carry
     # (rel, path) of the documents it links to besides itself and its web page:
     # "current", "prev-archive", "next-archive"

@@ -67,6 +67,7 @@ class Regrouped:
     # The groups whose members changed (or that are new), by stem: how many of their archive
     # pages (from the oldest) hold the same entries with the same links as before.
     moved: dict[str, int]
+    fresh: list[int]  # the indices of the files parsed (new or changed)
 
 
 Key = tuple[GroupKind, str]  # a group's kind and slug
@@ -121,7 +122,7 @@ def regroup(  # noqa: PLR0911 - one early return per reason to group the whole a
     moved = carried.same_pages(placing, config.archives.page_size)
     return Regrouped(
         tuple(groups), records, carried.digests, Order(carried.published, carried.ids), loaded,
-        totals, moved,
+        totals, moved, carried.joined,
     )  # fmt: skip
 
 
@@ -357,7 +358,7 @@ def _groups(
         else:
             name, group_stem, url = record.name, record.stem, record.page_url
         group_members = Picked(made, numbers)
-        entries = group_members[:limit]
+        entries = tuple(group_members[:limit])
         groups.append(Group(kind, name, slug, group_stem, url, entries, len(numbers),
                             group_members))  # fmt: skip
         records.append(GroupRecord(

@@ -33,6 +33,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from functools import cache
@@ -423,12 +424,16 @@ class Picked(Sequence[Any]):
         return len(self._numbers)
 
     def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return tuple(map(self._made.__getitem__, self._numbers[index]))
+        if isinstance(index, slice):  # picked as lazily (an archive page's entries)
+            return Picked(self._made, self._numbers[index])
         return self._made[self._numbers[index]]
 
     def __iter__(self) -> Iterator[Any]:
         return map(self._made.__getitem__, self._numbers)
+
+    def holds(self, numbers: AbstractSet[int]) -> bool:
+        """Some member's index is one of `numbers` (asked without picking any)."""
+        return not numbers.isdisjoint(self._numbers)
 
 
 DIGEST_LENGTH = 32  # of a file's digest (parse.digest), as hex
