@@ -308,7 +308,9 @@ def _next_state(
     # The quick path keeps every article of the last state; the others, those of their feeds.
     carried = {} if planned.reparsed or planned.regrouped else previous.kept
     kept = by_source(planned.kept)
-    files = rules.settled_files(planned.files)
+    # Only the files parsed may be recent on the quick and regroup paths: every other file's
+    # stat is the last state's.
+    files = rules.settled_files(planned.files, planned.fresh if not planned.reparsed else None)
     order = previous.order
     if planned.edited:  # every article in the groups it was in: the last records stand
         groups, digests = edited_records(previous, planned.edited)
@@ -436,14 +438,13 @@ def _shared_out(
     The helper then runs `save`; what it found wrong is added to the list returned (None
     when there is no helper: this process saves).
     """
-    import multiprocessing
-
     formats = shared.config.feeds.formats
     theirs = [page for page in pages if page.format == "rss"]
-    if (
-        jobs < 2 or "atom" not in formats or len(pages) < PARALLEL_PAGES or not theirs
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):  # fmt: skip
+    if jobs < 2 or "atom" not in formats or len(pages) < PARALLEL_PAGES or not theirs:
+        return pages, None, None
+    import multiprocessing  # imported only when it may be used (7 ms)
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return pages, None, None
     failed: list[OutputError] = []
 

@@ -14,7 +14,7 @@ the quick path cannot prove harmless sends the build down the full path.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import datetime
@@ -315,10 +315,22 @@ class Rules:
             and store.stat(name) == (document.size, document.mtime_ns)
         )
 
-    def settled_files(self, files: Sequence[File]) -> list[File]:
-        """The files as the next build may trust them: a stat too recent is distrusted."""
-        return [file._replace(stat=distrusted(file.stat)) if self._recent(file.stat) else file
-                for file in files]  # fmt: skip
+    def settled_files(
+        self, files: Sequence[File], changed: Collection[int] | None = None
+    ) -> list[File]:
+        """The files as the next build may trust them: a stat too recent is distrusted.
+
+        `changed`: the indices of the only files whose stats differ from the last state's
+        (whose own stats were settled then, and are older now)."""
+        if changed is None:
+            return [file._replace(stat=distrusted(file.stat)) if self._recent(file.stat)
+                    else file for file in files]  # fmt: skip
+        settled = list(files)
+        for number in changed:
+            file = settled[number]
+            if self._recent(file.stat):
+                settled[number] = file._replace(stat=distrusted(file.stat))
+        return settled
 
     def settled_folders(
         self, folders: Sequence[tuple[str, tuple[int, int, int, int]]]

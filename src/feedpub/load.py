@@ -637,6 +637,13 @@ _worker_config: list[tuple[Config, int, bool, datetime | None, bool]] = []
 WHOLE_UP_TO = 20_000
 
 
+def forking() -> bool:
+    """Processes can be forked (multiprocessing, 7 ms to import, is imported only to ask)."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def _parse_all(
     work: list[Work], config: Config, max_bytes: int, progress: Progress | None, jobs: int,
     *, now: datetime | None = None, cards: bool = False,
@@ -654,10 +661,7 @@ def _parse_all(
     files = [file for file, _ in work]
     paced = progress(files) if progress else files
     whole = len(work) <= WHOLE_UP_TO
-    import multiprocessing
-
-    forking = "fork" in multiprocessing.get_all_start_methods()
-    if jobs > 1 and len(work) >= PARALLEL_FROM and forking:
+    if jobs > 1 and len(work) >= PARALLEL_FROM and forking():
         outcomes = _parse_chunks(work, (config, max_bytes, whole, now, cards), jobs)
         for file, outcome in zip(paced, outcomes, strict=True):
             yield file, outcome

@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import TypeVar
 
 from .cards import Cards
-from .load import Loaded, Progress, Scan, load_articles, read_articles, read_bodies, scan
+from .load import (
+    Loaded,
+    Progress,
+    Scan,
+    forking,
+    load_articles,
+    read_articles,
+    read_bodies,
+    scan,
+)
 from .model import Article, Config, Content, ContentMode, Listed, Page
 from .state import Cached, Card, File, Rendered, State, article_from, unpack_card
 
@@ -196,12 +205,10 @@ class Source:
     def _render_all(self, work: list[tuple[Article, str]]) -> list[Rendered]:
         """Each article's content, rendered over every core when there are many (a cold
         build's feeds hold about 900 articles: 1.0 s of Markdown in one process)."""
+        if self.jobs < 2 or len(work) < PARALLEL_RENDER or not forking():
+            return [self._render(article, body) for article, body in work]
         import multiprocessing
 
-        if self.jobs < 2 or len(work) < PARALLEL_RENDER or (
-            "fork" not in multiprocessing.get_all_start_methods()
-        ):  # fmt: skip
-            return [self._render(article, body) for article, body in work]
         from . import content  # noqa: F401 - imported before the fork, so no worker imports it
 
         _rendering[:] = [self]

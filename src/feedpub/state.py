@@ -630,7 +630,7 @@ def encode_state(state: State) -> bytes:
             [(key, item.digest, item.content.summary, item.content.html,
               [problem.record() for problem in item.problems])
              for key, item in sorted(state.contents.items())],
-            [(*group[:7], array("i", group.members).tobytes()) for group in state.groups],
+            [(*group[:7], array("I", group.members).tobytes()) for group in state.groups],
             list(state.digests),
             [(path, tuple(stat)) for path, stat in state.folders],
             None if state.order is None
@@ -702,7 +702,7 @@ def decode_state(data: bytes) -> State:
 
 def _decode_group(record: tuple[Any, ...]) -> GroupRecord:
     *head, members = record
-    numbers = array("i")
+    numbers = array("I")  # unsigned: none below 0
     numbers.frombytes(members)
     return GroupRecord._make((*head, numbers))
 
@@ -735,7 +735,7 @@ def _check_groups(state: State) -> None:
         if (
             not {*map(type, group[:5])} <= {str} or type(group.total) is not int
             or any(source not in state.kept for source in group.sources)
-            or (members and (not digests or min(members) < 0 or max(members) >= count))
+            or (members and (not digests or max(members) >= count))
         ):  # fmt: skip
             raise ValueError("the groups of the build state are damaged")
 
