@@ -331,3 +331,31 @@ def test_an_edit_that_sets_an_expiry_is_not_a_quick_edit(tmp_path: Path, number:
     assert documents(cached) == documents(full)
     gone = f"<title>A{number}</title>".encode()  # expired: in no feed and on no page
     assert not [name for name, data in documents(cached).items() if gone in data]
+
+
+@pytest.mark.parametrize(("edited", "quick"), [(2, True), (3, False)])
+def test_edits_up_to_a_share_of_the_files_take_the_quick_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quick_taken: list[bool], edited: int,
+    quick: bool,
+) -> None:  # fmt: skip
+    """The quick path takes as many edits as the larger of a count and a share of the files
+    (here 1, or a fifth of 10 files), and writes what the full path writes."""
+    monkeypatch.setattr(incremental, "QUICK_EDITS", 1)
+    monkeypatch.setattr(incremental, "QUICK_SHARE", 5)
+    articles, out, fresh = tmp_path / "articles", tmp_path / "feeds", tmp_path / "fresh"
+    for number in range(10):
+        write_article(
+            articles, f"a{number}.md",
+            f"title: A{number}\nsection: World\npublished: 2021-01-01T{number:02d}:00:00Z",
+        )  # fmt: skip
+    assert build_site(articles, out, None, "-q").exit_code == 0
+    for number in range(edited):
+        write_article(
+            articles, f"a{number}.md",
+            f"title: Retitled {number}\nsection: World\npublished: 2021-01-01T{number:02d}:00:00Z",
+        )  # fmt: skip
+    del quick_taken[:]
+    assert build_site(articles, out, None, "-q").exit_code == 0
+    assert quick_taken == [quick]
+    assert build_site(articles, fresh, None, "--no-cache", "-q").exit_code == 0
+    assert documents(out) == documents(fresh)
