@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import build_site, feed_files, write_article
+from conftest import build_site, feed_files, read_feed, write_article
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -387,3 +387,26 @@ def test_a_problem_the_walk_meets_is_reported_by_a_build_that_finds_nothing_chan
     result = build_site(articles, out)
     assert "nested more than 2 deep" in result.output
     assert result.exit_code == build_site(articles, tmp_path / "none", None, "--no-cache").exit_code
+
+
+def test_the_last_good_versions_of_the_previous_state_format_are_kept(tmp_path: Path) -> None:
+    """A state of the format before (12: its article records are this one's) still gives the
+    last good version of an article broken since."""
+    import marshal
+
+    from feedpub.state import FORMAT, OLDER_FORMATS, STATE_FILE
+
+    assert FORMAT - 1 in OLDER_FORMATS
+    articles, out = tmp_path / "articles", tmp_path / "feeds"
+    for number in (1, 2):
+        write_article(
+            articles, f"a{number}.md",
+            f"title: T{number}\nsection: World\npublished: 2021-01-0{number}T00:00:00Z",
+        )  # fmt: skip
+    assert build_site(articles, out, None, "-q").exit_code == 0
+    record = list(marshal.loads((out / STATE_FILE).read_bytes()))
+    record[0] = FORMAT - 1
+    (out / STATE_FILE).write_bytes(marshal.dumps(tuple(record), 2))
+    write_article(articles, "a2.md", "title: T2\nsection: World\npublished: [bad]")
+    assert build_site(articles, out, None, "-q").exit_code == 1
+    assert len(read_feed(out / "all.atom").entries) == 2

@@ -272,3 +272,20 @@ def test_an_article_added_retopicked_then_deleted_is_placed_without_the_whole_ar
     _same_as_a_whole_grouping(site, out, regrouped, "deleted")
     assert regrouped.taken == [True, True, True]
     assert not read, "the parse cache was read"
+
+
+def test_the_last_published_article_deleted_leaves_the_state_a_whole_grouping_leaves(
+    tmp_path: Path, regrouped: Spy
+) -> None:
+    """No group keeps a member (a draft is left): no member digest either way."""
+    site = Site(tmp_path, CONFIGS["the default archives"], 4)
+    out = tmp_path / "feeds"
+    for name in sorted(site.fields)[1:]:
+        site.fields[name]["extra"] = "\ndraft: true"
+        site.write(name)
+    assert build_site(site.articles, out, site.config, "-q").exit_code == 0
+    last = sorted(site.fields)[0]
+    (site.articles / last).unlink()
+    del site.fields[last]
+    _same_as_a_whole_grouping(site, out, regrouped, "the last published deleted")
+    assert regrouped.taken == [True]

@@ -121,7 +121,9 @@ def regroup(  # noqa: PLR0911 - one early return per reason to group the whole a
     )  # fmt: skip
     moved = carried.same_pages(placing, config.archives.page_size)
     return Regrouped(
-        tuple(groups), records, carried.digests, Order(carried.published, carried.ids), loaded,
+        # No member in any group: no digest, as group_records makes it.
+        tuple(groups), records, carried.digests if any(r.members for r in records) else [],
+        Order(carried.published, carried.ids), loaded,
         totals, moved, carried.joined,
     )  # fmt: skip
 
