@@ -2,7 +2,8 @@
 
 A build asks these rules four questions: has anything changed at all
 (:meth:`Rules.nothing_changed`); can the last build's groups be kept with a
-few entries rewritten (:meth:`Rules.quick_edit`); which documents must be
+few entries rewritten (:meth:`Rules.quick_edit`), or with a few articles placed
+anew (:meth:`Rules.regroup`); which documents must be
 rendered again (:meth:`Rules.fingerprints`, :meth:`Rules.current`); and what
 the next build may trust (:meth:`Rules.settled_files`, :meth:`Rules.cacheable`,
 :meth:`Rules.cache_worth_rewriting`).
