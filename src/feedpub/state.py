@@ -654,12 +654,8 @@ def _decode_contents(contents: list[tuple[Any, ...]]) -> dict[str, Rendered]:
     return found
 
 
-OLDER_FORMATS = {
-    9,
-    10,
-    11,
-    12,
-}  # whose last good versions are still read (their records are the same)
+# The formats whose last good versions are still read (their records are the same).
+OLDER_FORMATS = {9, 10, 11, 12}
 
 
 def decode_state(data: bytes) -> State:
