@@ -1,5 +1,6 @@
-"""Touched files (new stat, same bytes) are vouched for by digest, in threads, not parsed;
-a file whose bytes changed is always parsed, whatever its stat says."""
+"""Touched files (new stat, same bytes) are vouched for by digest (half in a forked process,
+or in threads), not parsed; a file whose bytes changed is always parsed, whatever its stat
+says."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from conftest import build_site, feed_files, write_article
 from test_cache import parsed
 
-from feedpub import recheck
+from feedpub import forked, recheck
 
 OLD = 1_600_000_000
 COUNT = recheck.SERIAL_UP_TO + 40  # enough files that the threads check them
@@ -21,6 +22,13 @@ def settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from feedpub import incremental
 
     monkeypatch.setattr(incremental, "RACY_NS", 0)
+
+
+@pytest.fixture(params=["forked", "threads"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A test twice: half the files checked by a forked process, and all in threads."""
+    monkeypatch.setattr(recheck, "FORK_FROM", 10 if request.param == "forked" else 10**9)
+    return str(request.param)
 
 
 def make(articles: Path) -> list[Path]:
@@ -42,6 +50,7 @@ def outputs(out: Path) -> dict[str, bytes]:
     return {str(path.relative_to(out)): path.read_bytes() for path in feed_files(out)}
 
 
+@pytest.mark.usefixtures("way")
 def test_touched_files_are_not_parsed_and_an_edit_among_them_is_seen(tmp_path: Path) -> None:
     articles, out = tmp_path / "articles", tmp_path / "out"
     paths = make(articles)
@@ -65,6 +74,7 @@ def test_touched_files_are_not_parsed_and_an_edit_among_them_is_seen(tmp_path: P
     assert outputs(out) == outputs(tmp_path / "reference")
 
 
+@pytest.mark.usefixtures("way")
 def test_a_touched_file_that_cannot_be_read_is_reported(tmp_path: Path) -> None:
     """A file the digest check cannot open goes on to the parse, which reports it."""
     articles, out = tmp_path / "articles", tmp_path / "out"
@@ -83,6 +93,7 @@ def test_a_touched_file_that_cannot_be_read_is_reported(tmp_path: Path) -> None:
     assert parsed(result.output) == 0
 
 
+@pytest.mark.usefixtures("way")
 def test_unchanged_reads_only_files_of_their_cached_size(tmp_path: Path) -> None:
     """The check itself: a grown file and a missing one are not vouched for."""
     from feedpub.config import default_config
@@ -102,6 +113,7 @@ def test_unchanged_reads_only_files_of_their_cached_size(tmp_path: Path) -> None
     assert len(found) == COUNT - 2
 
 
+@pytest.mark.usefixtures("way")
 def test_a_touch_only_rerun_saves_the_new_stats(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,6 +142,7 @@ def test_a_touch_only_rerun_saves_the_new_stats(
     assert [tuple(file) for file in scan(articles).files] == [tuple(file) for file in saved]
 
 
+@pytest.mark.usefixtures("way")
 def test_a_broken_file_restored_and_touched_leaves_the_last_good_version(tmp_path: Path) -> None:
     """A file whose last build reported a problem is never vouched for by its digest: its
     problem is gone once its good bytes are back, whatever its stat."""
@@ -151,6 +164,7 @@ def test_a_broken_file_restored_and_touched_leaves_the_last_good_version(tmp_pat
     assert outputs(out) == outputs(tmp_path / "reference")
 
 
+@pytest.mark.usefixtures("way")
 def test_an_edit_reverted_with_a_new_stat_is_seen(tmp_path: Path) -> None:
     """An edit (the quick path, which leaves the cache as it was) then its revert to the
     cached bytes: the feeds show the reverted text, not the edit."""
@@ -212,3 +226,35 @@ def test_a_listing_that_fails_half_way_leaves_nothing_of_its_folder(
     assert [problem.message for problem in found.problems] == [
         "the folder cannot be read: Input/output error"
     ]
+
+
+@pytest.mark.parametrize("answer", ["crash", "cut short", "not flags"])
+def test_a_helper_that_gives_no_whole_answer_is_not_believed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str
+) -> None:
+    """The forked half is checked again here when its answer is not whole: an edited file
+    in that half is still found, and no unchanged one is lost."""
+    from feedpub.config import default_config
+    from feedpub.load import load_articles, scan
+
+    monkeypatch.setattr(recheck, "FORK_FROM", 10)
+    articles = tmp_path / "articles"
+    make(articles)
+    files = scan(articles).files
+    cache = load_articles(articles, default_config(), files=files).fresh
+    edited = Path(files[-1].path)  # in the helper's half
+    edited.write_text(edited.read_text().replace("Article", "Artikel", 1))  # the same size
+    real = forked.Forked.__init__
+
+    def start(self: forked.Forked, _: object) -> None:
+        def bad() -> bytes:
+            if answer == "crash":
+                os._exit(3)
+            return b"\1" if answer == "cut short" else b"\2" * (COUNT - COUNT // 2)
+
+        real(self, bad)
+
+    monkeypatch.setattr(forked.Forked, "__init__", start)
+    found = recheck.unchanged(files, cache, 10**6)
+    assert edited.relative_to(articles).as_posix() not in found
+    assert len(found) == COUNT - 1

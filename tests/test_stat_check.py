@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub import stat_check
+from feedpub import forked, stat_check
 from feedpub.load import File, Scan, _Scanner, scan
 from feedpub.state import stat_of
 
@@ -286,13 +286,11 @@ def test_a_helper_that_gives_no_whole_answer_is_not_believed(
     last = alone(folder)
     _edit(halves(last.files)[1][-1])
 
-    def broken(write: int, *_: object) -> None:
+    def broken(*_: object) -> bytes:
         if answer == "crash":
             os._exit(3)
         # "nothing changed" cut short, or a count of two indices followed by none
-        data = (2).to_bytes(8, "little") if answer == "wrong count" else b"\0\0"
-        os.write(write, data)
-        os._exit(0)
+        return (2).to_bytes(8, "little") if answer == "wrong count" else b"\0\0"
 
     monkeypatch.setattr(stat_check, "_answer", broken)
     del listed[:]
@@ -473,7 +471,7 @@ def test_an_interrupt_while_the_helper_answers_ends_it(
     def interrupted(_: int) -> bytes:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(stat_check, "_read_all", interrupted)
+    monkeypatch.setattr(forked, "_read_all", interrupted)
     with pytest.raises(KeyboardInterrupt):
         helped(folder, last)
     assert len(started) == 1

@@ -22,29 +22,19 @@ different.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import stat as stat_module
-import sys
-import threading
 from array import array
 from collections.abc import Sequence
 
+from .forked import Forked, available
 from .state import File, Files, Stat, stat_of
 
 FROM = 20_000  # files the last build saw: fewer are checked faster than a process forks
 SHARE = 0.5  # of those, the share the helper checks
 _HEADER = 8  # the helper's answer: a count (8 bytes), then that many changes (see _changed)
-_BLOCKED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
-            signal.SIGUSR2, signal.SIGALRM}  # fmt: skip
 
 Known = Sequence[File]  # the last build's files (the state's, or a scan's)
-
-
-def available() -> bool:
-    """Forking is safe: Linux, and no other thread (whose locks a child would inherit)."""
-    return sys.platform == "linux" and threading.active_count() == 1
 
 
 class Check:
@@ -154,46 +144,15 @@ class Helper:
 
     def __init__(self, known: Known, start: int) -> None:
         self.known, self.start = known, start
-        self.pid = 0
-        self.answer = -1
-        try:
-            self.answer, write = os.pipe()
-        except OSError:
-            return
-        # No signal reaches the child's Python code (it would run this process's handlers
-        # and unwind into its callers): they stay blocked there, and it is ended by SIGKILL.
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
-        try:
-            pid = os.fork()
-        except OSError:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-            os.close(write)
-            self._close()
-            return
-        if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
-            try:
-                os.close(self.answer)
-                _answer(write, known, start)
-            finally:
-                os._exit(1)
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        self.pid = pid
-        os.close(write)
+        self.process = Forked(lambda: _answer(known, start))
+        self.pid = self.process.pid
 
     def changed(self) -> array[int] | None:
         """What the helper found changed among the files it checked (see _changed); None if
         it gave no whole answer (or never started)."""
-        if not self.pid:
-            return None
-        try:
-            data = _read_all(self.answer)
-        except OSError:
-            data = b""
-        finally:
-            self._close()
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = 0  # reaped
-        if status != 0 or len(data) < _HEADER:
+        data = self.process.result()
+        self.pid = 0
+        if data is None or len(data) < _HEADER:
             return None
         count = int.from_bytes(data[:_HEADER], "little")
         changes = array("q")
@@ -208,37 +167,10 @@ class Helper:
 
     def stop(self) -> None:
         """End the helper without its answer."""
-        self._close()
-        if self.pid:
-            with contextlib.suppress(OSError):  # it may have ended already
-                os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-            self.pid = 0
-
-    def _close(self) -> None:
-        if self.answer >= 0:
-            os.close(self.answer)
-            self.answer = -1
+        self.process.stop()
+        self.pid = 0
 
 
-def _answer(write: int, known: Known, start: int) -> None:  # pragma: no cover - the child
-    code = 1
-    try:
-        changes = _changed(known, start, len(known))
-        _write_all(write, (len(changes) // 5).to_bytes(_HEADER, "little") + changes.tobytes())
-        code = 0
-    finally:
-        os._exit(code)  # no atexit handler, no buffer flushed twice
-
-
-def _write_all(descriptor: int, data: bytes) -> None:  # pragma: no cover - in the child
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view) :]
-
-
-def _read_all(descriptor: int) -> bytes:
-    pieces = []
-    while piece := os.read(descriptor, 1 << 16):
-        pieces.append(piece)
-    return b"".join(pieces)
+def _answer(known: Known, start: int) -> bytes:  # pragma: no cover - the child
+    changes = _changed(known, start, len(known))
+    return (len(changes) // 5).to_bytes(_HEADER, "little") + changes.tobytes()
