@@ -148,3 +148,26 @@ def test_the_seed_article_takes_the_fast_path() -> None:
     assert fields is not None
     assert fields["topics"].value == ["Diplomacy", "Security", "East Asia"]
     assert fields["image"].lines == {"url": 17, "caption": 18, "credit": 19}
+
+
+def test_pyyaml_is_imported_only_for_front_matter_the_fast_reader_leaves() -> None:
+    """A build of plain front matter never loads PyYAML (12 ms of every rerun's start); an
+    anchor, which only PyYAML reads, loads it and is read."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from feedpub.config import default_config
+from feedpub.parse import parse_article
+plain = b"---\\ntitle: One\\nsection: News\\npublished: 2021-01-01T00:00:00Z\\n---\\nBody.\\n"
+first = parse_article(plain, "a.md", default_config())
+print(first.article is not None, "yaml" in sys.modules)
+anchored = plain.replace(b"section: News", b"section: &s News\\nsubtitle: *s")
+second = parse_article(anchored, "b.md", default_config())
+print(second.article is not None and second.article.subtitle == "News", "yaml" in sys.modules)
+"""
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert shown[:2] == ["True False", "True True"]

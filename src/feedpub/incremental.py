@@ -175,20 +175,18 @@ class Rules:
             return None  # archive pages are made from every member, and those are not known
         if len(files) != len(previous.files):
             return None
+        before = list(previous.files)
+        edits = _differing(list(files), before, max(QUICK_EDITS, len(files) // QUICK_SHARE))
+        if not edits:
+            return None
         changed = []
         numbers: dict[str, int] = {}  # each changed file's index
-        for index, (file, (source, path, stat)) in enumerate(
-            zip(files, previous.files, strict=True)
-        ):
+        for index in edits:
+            file, (source, path, _) = files[index], before[index]
             if file.source != source or file.path != path:
                 return None
-            if file.stat != stat:
-                changed.append(file)
-                numbers[file.source] = index
-                if len(changed) > max(QUICK_EDITS, len(files) // QUICK_SHARE):
-                    return None
-        if not changed:
-            return None
+            changed.append(file)
+            numbers[file.source] = index
         entries = {source for group in previous.groups for source in group.sources}
         flagged = {problem.path for problem in previous.problems}
         # An article in no feed but on archive pages: its listing key stands for its old
@@ -377,6 +375,26 @@ class Rules:
 def _page_number(page: Page) -> int:
     """An archive page's number (1: the oldest), as its name gives it."""
     return int(page.path.rpartition("/")[2].partition(".")[0])
+
+
+def _differing(one: list[File], other: list[File], limit: int) -> list[int] | None:
+    """The indices at which `one` and `other` (of the same length) hold different files, in
+    order; None when there are more than `limit`. Found by halves, each compared in C: a
+    loop over 100,000 pairs took 40 ms, this about 1 ms for one change."""
+    found: list[int] = []
+    pending = [(0, len(one))]
+    while pending:
+        low, high = pending.pop()
+        if one[low:high] == other[low:high]:
+            continue
+        if high - low == 1:
+            found.append(low)
+            if len(found) > limit:
+                return None
+            continue
+        middle = (low + high) // 2
+        pending += ((middle, high), (low, middle))  # the first half is taken first
+    return found
 
 
 def _same(files: Sequence[tuple[object, ...]], records: Sequence[tuple[object, ...]]) -> bool:

@@ -155,19 +155,21 @@ _EFFECTIVE = os.access in os.supports_effective_ids  # the rights a listing is m
 
 
 def _known_files(
-    known: Sequence[File], changed: dict[str, Stat | None] | None
+    known: Sequence[File], changed: list[tuple[int, Stat | None]] | None
 ) -> Sequence[File] | None:
     """The last walk's files in folders that did not change, each `changed` (edited in
-    place) with its stat now; None when the helper gave no answer, or a changed one is no
-    regular file any more (then the walk is made)."""
-    if changed is None or None in changed.values():
+    place: its index, and its stat now) with its stat now; None when the helper gave no
+    answer, or a changed one is no regular file any more (then the walk is made)."""
+    if changed is None:
         return None
     if not changed:
         return known  # the state's own files: the next check finds them the same at once
-    return [
-        file if (stat := changed.get(file.path)) is None else file._replace(stat=stat)
-        for file in known
-    ]
+    files = list(known)  # copied in C; only the changed are made again
+    for number, stat in changed:
+        if stat is None:
+            return None
+        files[number] = files[number]._replace(stat=stat)
+    return files
 
 
 def _settled(found: list[File], check: stat_check.Check) -> list[File]:

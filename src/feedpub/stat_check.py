@@ -69,18 +69,18 @@ class Check:
             self._answered = True
         return self._answer
 
-    def changed(self) -> dict[str, Stat | None] | None:
-        """Every path of `known` whose stat changed, with its stat now (None: no regular
-        file is there now); None when the helper gave no whole answer. This waits for it."""
+    def changed(self) -> list[tuple[int, Stat | None]] | None:
+        """The index in `known` of every file whose stat changed, with its stat now (None: no
+        regular file is there now); None when the helper gave no whole answer. This waits
+        for it."""
         theirs = self.theirs()
         if theirs is None:
             return None
-        paths = columns(self.known)[0]
-        found: dict[str, Stat | None] = {}
+        found: list[tuple[int, Stat | None]] = []
         for changes in (self.here, theirs):
             for at in range(0, len(changes), 5):
                 number, size, mtime, ctime, inode = changes[at : at + 5]
-                found[paths[number]] = None if size < 0 else Stat(size, mtime, ctime, inode)
+                found.append((number, None if size < 0 else Stat(size, mtime, ctime, inode)))
         return found
 
     def provisional(self) -> dict[str, tuple[int, int, int, int]]:
