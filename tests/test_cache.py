@@ -410,3 +410,36 @@ def test_the_last_good_versions_of_the_previous_state_format_are_kept(tmp_path: 
     write_article(articles, "a2.md", "title: T2\nsection: World\npublished: [bad]")
     assert build_site(articles, out, None, "-q").exit_code == 1
     assert len(read_feed(out / "all.atom").entries) == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.lists(st.text(alphabet="ab/é😀", min_size=1, max_size=4), max_size=12, unique=True),
+    edits=st.lists(st.tuples(st.sampled_from(["add", "delete", "touch"]),
+                             st.integers(0, 11), st.text(alphabet="cd/", min_size=1, max_size=3))),
+)  # fmt: skip
+def test_spliced_files_encode_as_the_whole_list_does(
+    before: list[str], edits: list[tuple[str, int, str]]
+) -> None:
+    """A state's files carried over to a new list (the common start and end of the last
+    record kept, the rest encoded) are stored byte for byte as the new list would be, and
+    read back as it."""
+    from feedpub.state import File, Files, Stat, State, _encode_files, encode_state
+
+    def made(source: str, number: int) -> File:
+        return File(source, f"articles/{source}", Stat(number, 2**40 + number, number, 7))
+
+    last = Files(_encode_files([made(source, n) for n, source in enumerate(before)]))
+    now = list(last)
+    for kind, at, name in edits:
+        if kind == "add":
+            now.insert(min(at, len(now)), made(name, at))
+        elif now and kind == "delete":
+            del now[at % len(now)]
+        elif now:
+            now[at % len(now)] = now[at % len(now)]._replace(stat=Stat(at, at, at, at))
+    spliced = last.spliced(now)
+    assert list(spliced) == now
+    assert spliced.record == _encode_files(now)
+    assert encode_state(State(files=spliced)) == encode_state(State(files=now))
+    assert list(Files(spliced.record)) == now

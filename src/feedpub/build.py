@@ -32,6 +32,7 @@ from .state import (
     Cached,
     Document,
     File,
+    Files,
     Rendered,
     State,
     Totals,
@@ -310,10 +311,13 @@ def _next_state(
     kept = by_source(planned.kept)
     # Only the files parsed may be recent on the quick and regroup paths: every other file's
     # stat is the last state's.
-    files = rules.settled_files(planned.files, planned.fresh if not planned.reparsed else None)
+    settled = rules.settled_files(planned.files, planned.fresh if not planned.reparsed else None)
+    # Most of the record of the files is the last state's: only the files between their
+    # common start and end are encoded again.
+    files = previous.files.spliced(settled) if isinstance(previous.files, Files) else settled
     order = previous.order
     if planned.edited:  # every article in the groups it was in: the last records stand
-        groups, digests = edited_records(previous, planned.edited)
+        groups, digests = edited_records(previous, planned.edited, planned.fresh)
     elif planned.regrouped:
         regrouped = planned.regrouped
         groups, digests, order = regrouped.records, regrouped.digests, regrouped.order

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
-from .model import Article, Group, GroupKind, Listed, Page
+from .model import Article, Group, GroupKind, Page
 from .state import DIGEST_LENGTH, Cached, Picked, Stat, State, listing_key, members
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ class Rules:
         # Every archived article's member, made once (an article is in several groups), and
         # the groups' members picked from them by index: 0.1 s at 100,000 articles, grouping
         # again 2 s. A file no group holds has no digest, and no member.
-        made: list[Listed] = members(files, previous.digests)  # type: ignore[assignment]
+        made = members(files, previous.digests)
         for source, article in edited.items():
             if numbers[source] < len(made):
                 made[numbers[source]] = article

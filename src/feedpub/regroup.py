@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from .errors import Severity
 from .layout import page_url, stem
-from .model import Article, Config, Group, GroupKind, Listed
+from .model import Article, Config, Group, GroupKind
 from .names import slugify
 from .state import (
     NOT_PUBLISHED,
@@ -39,6 +39,7 @@ from .state import (
     Picked,
     State,
     Totals,
+    common,
     id_code,
     listing_key,
     members,
@@ -145,8 +146,8 @@ def _changes(previous: State, files: Sequence[File]) -> _Changes | None:
     # Files found as they were are the same (often the state's own File, which the scan
     # hands back), in the same order: compared in C, the lists' common start and end are
     # left out, and only what lies between is compared file by file.
-    start = _common(before, now, 1)
-    end = _common(before, now, -1, min(len(before), len(now)) - start)
+    start = common(before, now, 1)
+    end = common(before, now, -1, min(len(before), len(now)) - start)
     middle = now[start : len(now) - end]
     was = before[start : len(before) - end]
     lost_values, new_values = set(was), set(middle)
@@ -158,25 +159,6 @@ def _changes(previous: State, files: Sequence[File]) -> _Changes | None:
     if flagged and not flagged <= set(map(_PATH, files)) - {file.path for _, file in fresh}:
         return None
     return _Changes(fresh, gone)
-
-
-def _common(one: list[File], other: list[File], step: int, limit: int | None = None) -> int:
-    """How many files `one` and `other` have in common at their start (`step` 1) or their
-    end (-1), at most `limit`: found by halves, each half compared in C."""
-    low, high = 0, min(len(one), len(other)) if limit is None else limit
-    while low < high:
-        middle = (low + high + 1) // 2
-        if step > 0:
-            same = one[low:middle] == other[low:middle]
-        else:
-            same = one[len(one) - middle : len(one) - low] == other[
-                len(other) - middle : len(other) - low
-            ]  # fmt: skip
-        if same:
-            low = middle
-        else:
-            high = middle - 1
-    return low
 
 
 def _placeable(loaded: Loaded, count: int, now: datetime) -> list[Article] | None:
@@ -343,7 +325,7 @@ def _groups(
 ) -> tuple[list[Group], list[GroupRecord]]:  # fmt: skip
     """The groups in grouping's order (the all-articles group first, there even when empty,
     then each kind's by slug; a group with no member left is gone), and their records."""
-    made: list[Listed] = members(carried.files, carried.digests)  # type: ignore[assignment]
+    made = members(carried.files, carried.digests)
     for number, article in zip(carried.joined, articles, strict=True):
         made[number] = article
     limit = config.feeds.max_entries

@@ -32,7 +32,7 @@ import os
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
@@ -401,11 +401,38 @@ class Member(tuple):  # type: ignore[type-arg]
         raise AttributeError("bylines")
 
 
-def members(files: Sequence[File], digests: Sequence[str]) -> list[Member]:
-    """A Member for every file (its index in `files`) with its stored digest: made in C, by
-    map and zip (a Python constructor took 0.06 s at 100,000 files)."""
-    rows = zip(map(_SOURCE, files), map(_PATH, files), digests, count(), strict=False)
-    return list(map(tuple.__new__, repeat(Member), rows))
+class Members(Sequence[Any]):
+    """A Member for every file (its index in `files`) with its stored digest, each made when
+    first asked for, or the article set in its place: a rerun asks for the few members its
+    feeds and the pages it renders hold (making all 100,000 took 25 ms)."""
+
+    __slots__ = ("_digests", "_files", "_made")
+
+    def __init__(self, files: Sequence[File], digests: Sequence[str]) -> None:
+        self._files, self._digests = files, digests
+        self._made: dict[int, Any] = {}
+
+    def __len__(self) -> int:
+        return min(len(self._files), len(self._digests))
+
+    def __getitem__(self, index: Any) -> Any:
+        made = self._made.get(index)
+        if made is None:
+            if type(index) is not int or not 0 <= index < len(self):
+                raise IndexError(index)
+            source, path, _ = self._files[index]
+            made = self._made[index] = Member((source, path, self._digests[index], index))
+        return made
+
+    def __setitem__(self, index: int, item: Any) -> None:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        self._made[index] = item
+
+
+def members(files: Sequence[File], digests: Sequence[str]) -> Members:
+    """Every file's member (see :class:`Members`)."""
+    return Members(files, digests)
 
 
 class Picked(Sequence[Any]):
@@ -496,17 +523,17 @@ def group_records(
 
 
 def edited_records(
-    previous: State, edited: Iterable[Article]
+    previous: State, edited: Iterable[Article], at: Iterable[int]
 ) -> tuple[list[GroupRecord], list[str]]:
     """What :func:`group_records` makes of a quick edit's groups (see
     incremental.Rules.quick_edit), without the groups: the last state's records, since
     every article stayed where it was, and its member digests with the edited articles'
-    made again from their new files."""
+    (their files `at` those indices) made again from their new files."""
     digests = list(previous.digests)
     if digests:
         wanted = by_source(edited)
-        for number, (source, _, _) in enumerate(previous.files):
-            article = wanted.get(source)
+        for number in at:
+            article = wanted.get(previous.files[number][0])
             if article is not None and digests[number]:
                 digests[number] = article.digest + listing_key(article)
     return list(previous.groups), digests
@@ -541,6 +568,41 @@ def _encode_files(files: Sequence[File]) -> tuple[Any, ...]:
 
 
 _SOURCE, _PATH, _STAT = itemgetter(0), itemgetter(1), itemgetter(2)  # of a File
+
+
+def common(one: list[File], other: list[File], step: int, limit: int | None = None) -> int:
+    """How many files `one` and `other` have in common at their start (`step` 1) or their
+    end (-1), at most `limit`: found by halves, each half compared in C."""
+    low, high = 0, min(len(one), len(other)) if limit is None else limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if step > 0:
+            same = one[low:middle] == other[low:middle]
+        else:
+            same = one[len(one) - middle : len(one) - low] == other[
+                len(other) - middle : len(other) - low
+            ]  # fmt: skip
+        if same:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _splice(text: str, column: Callable[[File], str], mine: list[File], middle: list[File],
+            kept: tuple[int, int]) -> str:  # fmt: skip
+    """The NUL-joined `column` of `mine`'s first and last files (`kept`: how many of each),
+    cut from `text`, which joins all of `mine`, with `middle`'s between."""
+    start, end = kept
+    parts = []
+    if start:
+        parts.append(text[: sum(map(len, map(column, mine[:start]))) + start - 1])
+    if middle:
+        parts.append("\0".join(map(column, middle)))
+    if end:
+        tail = sum(map(len, map(column, mine[len(mine) - end :]))) + end - 1
+        parts.append(text[len(text) - tail :])
+    return "\0".join(parts)
 
 
 class Files(Sequence[File]):
@@ -582,6 +644,29 @@ class Files(Sequence[File]):
             # Made in C, by map and zip: a comprehension making the same took three times as long.
             self._files = list(map(new, repeat(File), zip(sources, self.paths, stats, strict=True)))
         return self._files
+
+    def spliced(self, files: list[File]) -> Files:
+        """`files` as a Files whose record is this one's where their start and end are this
+        one's files, and only what lies between is encoded: a rerun that added, deleted or
+        edited a few of 100,000 files encoded them all in 38 ms, this in a few."""
+        mine = self.files()
+        if not isinstance(self.record[3], bytes) or not files or not mine:
+            return Files(_encode_files(files))
+        start = common(mine, files, 1)
+        end = common(mine, files, -1, min(len(mine), len(files)) - start)
+        middle = files[start : len(files) - end]
+        try:
+            stats = array("q", chain.from_iterable(map(_STAT, middle))).tobytes()
+        except OverflowError:
+            return Files(_encode_files(files))
+        _, sources, paths, packed = self.record
+        joined = [_splice(text, column, mine, middle, (start, end))
+                  for text, column in ((sources, _SOURCE), (paths, _PATH))]  # fmt: skip
+        record = (len(files), *joined, packed[: 32 * start] + stats
+                  + packed[len(packed) - 32 * end :])  # fmt: skip
+        made = Files(record)
+        made._files = files
+        return made
 
     def __len__(self) -> int:
         return self._count
