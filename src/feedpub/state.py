@@ -664,8 +664,11 @@ class Files(Sequence[File]):
                   for text, column in ((sources, _SOURCE), (paths, _PATH))]  # fmt: skip
         record = (len(files), *joined, packed[: 32 * start] + stats
                   + packed[len(packed) - 32 * end :])  # fmt: skip
-        made = Files(record)
-        made._files = files
+        made = Files.__new__(Files)  # its parts known good: not split and checked again
+        made.record, made._count, made._files = record, len(files), files
+        made.paths = list(map(_PATH, files))
+        made.stats = array("q")
+        made.stats.frombytes(record[3])
         return made
 
     def __len__(self) -> int:
