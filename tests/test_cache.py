@@ -286,14 +286,13 @@ def test_a_change_to_any_module_invalidates_the_cache(
     upgrade that changes only how a format is written renders every document again), and
     nothing but the modules (bytecode written beside them changes nothing)."""
     import shutil
-    from importlib import resources
 
     import feedpub
     from feedpub import state
 
     copy = tmp_path / "feedpub"
     shutil.copytree(Path(feedpub.__file__).parent, copy)
-    monkeypatch.setattr(resources, "files", lambda _: copy)
+    monkeypatch.setattr(state, "_package_folder", lambda: str(copy))
 
     def fingerprint() -> str:
         state.code_fingerprint.cache_clear()
