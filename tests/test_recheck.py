@@ -5,6 +5,7 @@ says."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,22 @@ def settled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(params=["forked", "threads"])
-def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A test twice: half the files checked by a forked process, and all in threads."""
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A test twice: half the files checked by a forked process (and one was), and all in
+    threads."""
     monkeypatch.setattr(recheck, "FORK_FROM", 10 if request.param == "forked" else 10**9)
-    return str(request.param)
+    started: list[int] = []
+    real = forked.Forked.__init__
+
+    def spy(self: forked.Forked, work: Callable[[], bytes]) -> None:
+        real(self, work)
+        started.append(self.pid)
+
+    monkeypatch.setattr(forked.Forked, "__init__", spy)
+    yield str(request.param)
+    if request.param == "forked":
+        assert started, "no forked process checked a share"
+        assert all(started)
 
 
 def make(articles: Path) -> list[Path]:
@@ -246,6 +259,8 @@ def test_a_helper_that_gives_no_whole_answer_is_not_believed(
     edited.write_text(edited.read_text().replace("Article", "Artikel", 1))  # the same size
     real = forked.Forked.__init__
 
+    started: list[int] = []
+
     def start(self: forked.Forked, _: object) -> None:
         def bad() -> bytes:
             if answer == "crash":
@@ -253,8 +268,11 @@ def test_a_helper_that_gives_no_whole_answer_is_not_believed(
             return b"\1" if answer == "cut short" else b"\2" * (COUNT - COUNT // 2)
 
         real(self, bad)
+        started.append(self.pid)
 
     monkeypatch.setattr(forked.Forked, "__init__", start)
     found = recheck.unchanged(files, cache, 10**6)
     assert edited.relative_to(articles).as_posix() not in found
     assert len(found) == COUNT - 1
+    assert started  # the helper ran, and its answer was not believed
+    assert all(started)

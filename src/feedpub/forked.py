@@ -54,9 +54,9 @@ class Forked:
                 _answer(write, work)
             finally:
                 os._exit(1)
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        self.pid = pid
+        self.pid = pid  # known before a signal can arrive: stop() then ends the child
         os.close(write)
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def result(self) -> bytes | None:
         """What the child wrote, once it ended; None if it failed (or never started)."""

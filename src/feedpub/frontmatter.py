@@ -5,9 +5,10 @@ Three forms of front matter are read (SPEC §1, §5):
 - YAML between ``---`` lines, read with PyYAML's base loader (its C version
   where present), which resolves no implicit types: every scalar stays text,
   so ``2021-03-30`` is not turned into a date nor ``no`` into a boolean. The
-  YAML node tree is walked here rather than constructed by PyYAML, so that
-  duplicate keys, tags that would build objects, and alias bombs are refused
-  with the line they are on. Plain front matter is read without PyYAML.
+  YAML node tree is walked (in :mod:`feedpub.yaml_fields`) rather than
+  constructed by PyYAML, so that duplicate keys, tags that would build objects,
+  and alias bombs are refused with the line they are on. Plain front matter is
+  read without PyYAML, which is then not even imported.
 - TOML between ``+++`` lines (Hugo, Zola), read with :mod:`tomllib`; every
   value is turned back into text (``true``, ``42``, dates as RFC 3339 text).
 - A Pelican / MultiMarkdown header: ``Key: value`` lines from the first line

@@ -554,7 +554,7 @@ def load_articles(
             fresh[file.source] = cached
         else:
             to_parse.append(file)
-    # Touched, not changed (same bytes, new stat): found by digest in threads, not parsed.
+    # Touched, not changed (same bytes, new stat): found by digest (see recheck), not parsed.
     same = unchanged(to_parse, cache, max_bytes) if cache and to_parse else set()
     work = [(file, cache.get(file.source)) for file in to_parse if file.source not in same]
     outcomes = _parse_all(work, config, max_bytes, progress, jobs, now=now, cards=cards)

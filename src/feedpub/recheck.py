@@ -64,10 +64,10 @@ def same_bytes(candidates: Sequence[Known]) -> set[str]:
         helper = Forked(lambda: check(candidates[start:]))
         try:
             here = check(candidates[:start])
+            theirs = helper.result()
         except BaseException:
             helper.stop()
             raise
-        theirs = helper.result()
         if theirs is None or len(theirs) != len(candidates) - start or theirs.strip(b"\0\1"):
             theirs = check(candidates[start:])  # no whole answer: checked here
         same = here + theirs
