@@ -7,7 +7,7 @@ digest with the cached one settles it without parsing; this module does only
 that, for many files at once: from :data:`FORK_FROM` files, the second half
 in a forked process (see :mod:`feedpub.forked`), else in a few threads.
 Reading a file is three system calls, and threads of one process contend for
-them in the kernel: at 100,000 touched articles, four threads took 1.8–2.3 s,
+them in the kernel: at 100,000 touched articles, four threads took 1.7–3.2 s,
 two forked processes 0.75–0.8 s (with the digest of :func:`feedpub.parse.digest`).
 
 A file that cannot be read here, or does not hold its cached size, is simply
