@@ -431,7 +431,7 @@ class Member(tuple):  # type: ignore[type-arg]
 class Members(Sequence[Any]):
     """A Member for every file (its index in `files`) with its stored digest, each made when
     first asked for, or the article set in its place: a rerun asks for the few members its
-    feeds and the pages it renders hold (making all 100,000 took 25 ms)."""
+    feeds and the pages it renders hold (making all 100,000 took 35–45 ms)."""
 
     __slots__ = ("_digests", "_files", "_made")
 
@@ -674,8 +674,9 @@ class Files(Sequence[File]):
 
     def spliced(self, files: list[File]) -> Files:
         """`files` as a Files whose record is this one's where their start and end are this
-        one's files, and only what lies between is encoded: a rerun that added, deleted or
-        edited a few of 100,000 files encoded them all in 38 ms, this in a few."""
+        one's files, and only what lies between is encoded: one file added to 100,000 took
+        30–36 ms to encode whole, 18–30 ms so (changes far apart leave a long middle, and
+        save nothing)."""
         mine = self._files  # only when made already: making them costs what this saves
         if mine is None or not isinstance(self.record[3], bytes) or not files or not mine:
             return Files(_encode_files(files))
