@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from .errors import Severity
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
 from .model import Article, Group, GroupKind, Page
-from .state import DIGEST_LENGTH, Cached, Picked, Stat, State, listing_key, members
+from .state import DIGEST_LENGTH, Cached, Members, Picked, Stat, State, listing_key
 
 if TYPE_CHECKING:
     from .load import Loaded
@@ -229,7 +229,7 @@ class Rules:
         # Every archived article's member, made once (an article is in several groups), and
         # the groups' members picked from them by index: 0.1 s at 100,000 articles, grouping
         # again 2 s. A file no group holds has no digest, and no member.
-        made = members(files, previous.digests)
+        made = Members(files, previous.digests)
         for source, article in edited.items():
             if numbers[source] < len(made):
                 made[numbers[source]] = article
@@ -380,7 +380,7 @@ def _page_number(page: Page) -> int:
 def _differing(one: list[File], other: list[File], limit: int) -> list[int] | None:
     """The indices at which `one` and `other` (of the same length) hold different files, in
     order; None when there are more than `limit`. Found by halves, each compared in C: a
-    loop over 100,000 pairs took 40 ms, this about 1 ms for one change."""
+    loop over 100,000 pairs took 35–48 ms, this 5–13 ms for one change."""
     found: list[int] = []
     pending = [(0, len(one))]
     while pending:

@@ -35,6 +35,7 @@ from .state import (
     NOT_PUBLISHED,
     File,
     GroupRecord,
+    Members,
     Order,
     Picked,
     State,
@@ -42,7 +43,6 @@ from .state import (
     common,
     id_code,
     listing_key,
-    members,
 )
 
 if TYPE_CHECKING:
@@ -325,7 +325,7 @@ def _groups(
 ) -> tuple[list[Group], list[GroupRecord]]:  # fmt: skip
     """The groups in grouping's order (the all-articles group first, there even when empty,
     then each kind's by slug; a group with no member left is gone), and their records."""
-    made = members(carried.files, carried.digests)
+    made = Members(carried.files, carried.digests)
     for number, article in zip(carried.joined, articles, strict=True):
         made[number] = article
     limit = config.feeds.max_entries

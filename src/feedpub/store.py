@@ -412,14 +412,10 @@ class LocalStore:
 
     def _remove_leftovers(self) -> None:
         """Temporary files a killed build left behind (only feedpub's own pattern)."""
-        folders = [self.root]
-        for top in layout.SWEPT_FOLDERS:
-            folders.extend(_walk_folders(self.root / top))
-        for folder in folders:
-            with contextlib.suppress(OSError):
-                for entry in os.scandir(folder):
-                    if entry.is_file(follow_symlinks=False) and _TEMPORARY.match(entry.name):
-                        Path(entry.path).unlink(missing_ok=True)
+        leftovers = [name for name in self._files_on_disk()
+                     if _TEMPORARY.match(name.rpartition("/")[2])]  # fmt: skip
+        for name in leftovers:
+            (self.root / name).unlink(missing_ok=True)
 
     def _remove_empty_parents(self, path: Path) -> None:
         folder = path.parent
