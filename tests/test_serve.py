@@ -514,7 +514,13 @@ def test_serve_announces_itself_and_stops_cleanly_on_ctrl_c(site: Path) -> None:
             assert connection.getresponse().headers["Cache-Control"] == "max-age=120"
             connection.close()
             process.send_signal(signal.SIGINT)
-            rest = process.stderr.read()
+            # a serve that does not stop is killed: the test fails, the suite does not hang
+            deadline = threading.Timer(30, process.kill)
+            deadline.start()
+            try:
+                rest = process.stderr.read()
+            finally:
+                deadline.cancel()
             assert process.wait(10) == 0
         finally:
             if process.poll() is None:
