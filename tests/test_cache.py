@@ -442,3 +442,60 @@ def test_spliced_files_encode_as_the_whole_list_does(
     assert spliced.record == _encode_files(now)
     assert encode_state(State(files=spliced)) == encode_state(State(files=now))
     assert list(Files(spliced.record)) == now
+
+
+def test_the_state_written_a_part_at_a_time_is_the_state_marshalled_whole(site: Path) -> None:
+    """Each field of the state's tuple marshalled alone, one after another, is the tuple
+    marshalled at once: what a build writes reads back, and marshals again, to its own
+    bytes, for a state holding every kind of field (problems, a last good version, archive
+    groups, folders, the order of a whole grouping)."""
+    import marshal
+
+    from feedpub.state import decode_state, encode_state, encode_state_parts
+
+    config = site / "feedpub.toml"
+    config.write_text("[archives]\nenabled = true\npage_size = 2\n")
+    feeds = site / "feeds"
+    (site / "articles" / "sub").mkdir()
+    write_article(site / "articles" / "sub", "b.md", "title: B\npublished: 2021-01-01T00:00:00Z")
+    assert build_site(site / "articles", feeds, config).exit_code == 0
+    path = site / "articles" / "a1.md"
+    path.write_text(path.read_text().replace("title:", "title: [unclosed"))
+    os.utime(path, (OLD + 5, OLD + 5))
+    assert build_site(site / "articles", feeds, config).exit_code == 1
+    data = (feeds / ".feedpub-state").read_bytes()
+    record = marshal.loads(data)
+    state = decode_state(data)
+    for name in ("problems", "kept", "groups", "folders", "digests"):
+        assert getattr(state, name), name
+    assert state.order is not None
+    assert marshal.dumps(record, 2) == data
+    parts = list(encode_state_parts(state))
+    assert len(parts) == 1 + len(record)
+    assert b"".join(parts) == encode_state(state) == data
+
+
+def test_the_state_is_written_only_when_it_differs_and_then_whole(tmp_path: Path) -> None:
+    """Written while compared with the file there: the same bytes leave the file as it was
+    (not even renamed over), and any other bytes (longer, shorter, one byte changed, nothing
+    there, a FIFO in its place) replace it whole, leaving no temporary file."""
+    from feedpub.store import _replace_unless_same
+
+    path = tmp_path / "state"
+    assert _replace_unless_same(path, [b"ab", b"cd", b""], 0o600)
+    assert path.read_bytes() == b"abcd"
+    assert path.stat().st_mode & 0o777 == 0o600
+    inode = path.stat().st_ino
+    assert not _replace_unless_same(path, [b"a", b"bc", b"d"], 0o600)
+    assert path.stat().st_ino == inode
+    for chunks in ([b"abcd", b"e"], [b"abc"], [b"abX"], [b""], [b"ab", b"cde"]):
+        before = path.read_bytes()
+        assert _replace_unless_same(path, chunks, 0o600), (before, chunks)
+        assert path.read_bytes() == b"".join(chunks)
+        assert path.stat().st_ino != inode
+        inode = path.stat().st_ino
+    path.unlink()
+    os.mkfifo(path)
+    assert _replace_unless_same(path, [b"x"], 0o600)
+    assert path.read_bytes() == b"x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state"]

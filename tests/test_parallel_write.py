@@ -177,3 +177,47 @@ def test_a_failure_to_stage_in_the_second_process_saves_nothing_there(
     assert "No space left" in result.stderr
     assert not (out / ".feedpub-cards").exists()
     assert not (out / ".feedpub-cache").exists()
+
+
+def _state_apart_from_stats(out: Path) -> tuple[object, ...]:
+    """The state of `out` as values, without its documents' sizes and times (and the time of
+    the build, which `--now` does not set)."""
+    from feedpub.state import STATE_FILE, decode_state
+
+    state = decode_state((out / STATE_FILE).read_bytes())
+    return (
+        state.fingerprint, state.due, state.files, state.problems, state.totals,
+        {name: document.fingerprint for name, document in state.documents.items()},
+        dict(state.kept), state.contents, state.groups, state.digests, state.order,
+    )  # fmt: skip
+
+
+def test_this_process_lets_go_of_its_cards_once_the_second_has_saved_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the second process saved the cards, this one drops its own before it writes the
+    state: the state it writes is one process's, and the next build, which needs the cards
+    of the archive pages an edit rewrites, writes one process's bytes."""
+    articles = tmp_path / "articles"
+    _site(articles, 30)
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert build_site(articles, one, None, "--jobs", "1", "-q").exit_code == 0
+    started = _helped(monkeypatch)
+    dropped: list[int] = []
+    real = feedpub.build._let_go_of_cards
+
+    def spying(planned, archived, cards):  # type: ignore[no-untyped-def]
+        real(planned, archived, cards)
+        dropped.append(sum(item.listing.card is not None for item in planned.cacheable.values()))
+
+    monkeypatch.setattr(feedpub.build, "_let_go_of_cards", spying)
+    assert build_site(articles, two, None, "--jobs", "2", "-q").exit_code == 0
+    assert started, "the second process was used"
+    assert dropped == [0], "the cards were dropped, here, once"
+    assert _state_apart_from_stats(two) == _state_apart_from_stats(one)
+    assert _saved(two) == _saved(one)
+    _site(articles, 30, "Edited")  # every article, so that every archive page is rendered
+    for out in (one, two):
+        assert build_site(articles, out, None, "--jobs", "2", "-q").exit_code == 0
+    assert documents(two) == documents(one)
+    assert _saved(two) == _saved(one)

@@ -55,6 +55,7 @@ class Cards:
         self.path = root / CARDS_FILE
         self.fingerprint = fingerprint
         # An untrusted log (a build told not to use its caches) is never read, only rewritten.
+        self._trusted = trusted
         self._read: dict[str, Card] | None = None if trusted else {}
         self._count = 0  # cards in the log, live or not
         self._whole = True  # the log as read ends with a whole frame (not cut by a crash)
@@ -97,6 +98,11 @@ class Cards:
         elif made:
             self._write(frames or _frames(self.fingerprint, made), append=True)
             self._count += len(made)
+
+    def forget(self) -> None:
+        """Drop the cards read from the log (read again if they are asked for, as when none
+        had been: an untrusted log never is)."""
+        self._read = None if self._trusted else {}
 
     def _all(self) -> dict[str, Card]:
         if self._read is None:

@@ -288,6 +288,12 @@ class Archived:
             else:
                 left[entry.source] = count - 1
 
+    def forget_cards(self) -> None:
+        """Drop the cards, and what was made of them: every page is rendered."""
+        self._carded.clear()
+        self._made.clear()
+        self._left.clear()
+
     def carded(self, source: str) -> tuple[Article, Content]:
         """The article made from the card of `source` (at its file's path now) and its
         content in summary mode, the card's summary (KeyError: it has no card here)."""

@@ -40,7 +40,7 @@ from .state import (
     decode_cache,
     decode_state,
     encode_cache,
-    encode_state,
+    encode_state_parts,
 )  # fmt: skip
 
 LOCK_FILE = ".feedpub.lock"
@@ -133,6 +133,38 @@ def _replace(path: Path, data: bytes | Iterable[bytes], mode: int) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _replace_unless_same(path: Path, chunks: Iterable[bytes], mode: int) -> bool:
+    """Replace `path` with `chunks` as :func:`atomic_write` does, unless it holds those
+    bytes already: compared with the file as they are written, so that neither is ever
+    held whole. True when the file was replaced."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with contextlib.ExitStack() as stack:
+            file = stack.enter_context(os.fdopen(handle, "wb"))
+            try:
+                old = stack.enter_context(_open_file(path))
+            except (OSError, ValueError):
+                old = None  # missing or unreadable: it differs
+            same = old is not None
+            for chunk in chunks:
+                file.write(chunk)
+                same = same and old is not None and old.read(len(chunk)) == chunk
+            if same and old is not None and not old.read(1):
+                Path(temporary).unlink()
+                return False
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(str(path), error) from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
 
 
 class LocalStore:
@@ -228,10 +260,9 @@ class LocalStore:
         atomic_write(self.root / CACHE_FILE, encode_cache(fingerprint, cache), PRIVATE)
 
     def write_state(self, state: State) -> None:
-        """Save the state for the next build, unless it is byte for byte the one on disk."""
-        data = encode_state(state)
-        if self.differs(STATE_FILE, data):
-            atomic_write(self.root / STATE_FILE, data, PRIVATE)
+        """Save the state for the next build, unless it is byte for byte the one on disk
+        (made, written and compared a part at a time: see :func:`encode_state_parts`)."""
+        _replace_unless_same(self.root / STATE_FILE, encode_state_parts(state), PRIVATE)
 
     def stat(self, name: str) -> tuple[int, int] | None:
         """A document's size and modification time, or None when it is missing or reached
