@@ -479,6 +479,7 @@ def test_the_state_is_written_only_when_it_differs_and_then_whole(tmp_path: Path
     """Written while compared with the file there: the same bytes leave the file as it was
     (not even renamed over), and any other bytes (longer, shorter, one byte changed, nothing
     there, a FIFO in its place) replace it whole, leaving no temporary file."""
+    from feedpub.errors import OutputError
     from feedpub.store import _replace_unless_same
 
     path = tmp_path / "state"
@@ -499,3 +500,5 @@ def test_the_state_is_written_only_when_it_differs_and_then_whole(tmp_path: Path
     assert _replace_unless_same(path, [b"x"], 0o600)
     assert path.read_bytes() == b"x"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state"]
+    with pytest.raises(OutputError, match="nowhere/state"):
+        _replace_unless_same(tmp_path / "nowhere" / "state", [b"x"], 0o600)

@@ -139,6 +139,13 @@ def _replace_unless_same(path: Path, chunks: Iterable[bytes], mode: int) -> bool
     """Replace `path` with `chunks` as :func:`atomic_write` does, unless it holds those
     bytes already: compared with the file as they are written, so that neither is ever
     held whole. True when the file was replaced."""
+    try:
+        return _write_unless_same(path, chunks, mode)
+    except OSError as error:
+        raise OutputError(str(path), error) from None
+
+
+def _write_unless_same(path: Path, chunks: Iterable[bytes], mode: int) -> bool:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with contextlib.ExitStack() as stack:
@@ -158,9 +165,6 @@ def _replace_unless_same(path: Path, chunks: Iterable[bytes], mode: int) -> bool
             os.fsync(file.fileno())
         os.chmod(temporary, mode)
         os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise OutputError(str(path), error) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
