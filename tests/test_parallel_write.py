@@ -221,3 +221,90 @@ def test_this_process_lets_go_of_its_cards_once_the_second_has_saved_them(
         assert build_site(articles, out, None, "--jobs", "2", "-q").exit_code == 0
     assert documents(two) == documents(one)
     assert _saved(two) == _saved(one)
+
+
+# How the staged documents reach the disk before they are renamed into place.
+
+
+def _flushes(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[int]]:
+    """Record the name of every file flushed alone, and each sync of everything."""
+    import os
+
+    flushed: list[str] = []
+    synced: list[int] = []
+    real_fsync, real_sync = os.fsync, os.sync
+
+    def fsync(descriptor: int) -> None:
+        flushed.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        real_fsync(descriptor)
+
+    def sync() -> None:
+        synced.append(1)
+        real_sync()
+
+    monkeypatch.setattr(feedpub.store.os, "fsync", fsync)
+    monkeypatch.setattr(feedpub.store.os, "sync", sync)
+    return flushed, synced
+
+
+def _staged_names(flushed: list[str]) -> list[str]:
+    """The documents whose staged files were flushed (`.all.atom.x1y2.tmp` → `all.atom`; the
+    state's and the cache's are `..feedpub-state.….tmp`)."""
+    names = [Path(path).name[1:] for path in flushed if path.endswith(".tmp")]
+    return sorted(name.rsplit(".", 2)[0] for name in names if not name.startswith("."))
+
+
+def test_a_few_documents_are_flushed_one_by_one_and_many_by_one_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that writes a few documents flushes each of their files before it is renamed,
+    and syncs nothing else (a sync waits for every other program's writes); one that writes
+    many flushes them with one sync. The same documents either way."""
+    articles = tmp_path / "articles"
+    _site(articles, 3)
+    flushed, synced = _flushes(monkeypatch)
+    few = tmp_path / "few"
+    assert build_site(articles, few, None, "-q").exit_code == 0
+    assert not synced
+    written = sorted(documents(few))
+    assert len(written) <= feedpub.store.FLUSHED_ONE_BY_ONE
+    assert _staged_names(flushed) == sorted(Path(name).name for name in written)
+    flushed.clear()
+    monkeypatch.setattr(feedpub.store, "FLUSHED_ONE_BY_ONE", len(written) - 1)
+    many = tmp_path / "many"
+    assert build_site(articles, many, None, "-q").exit_code == 0
+    assert synced == [1]
+    assert _staged_names(flushed) == []
+    assert documents(many) == documents(few)
+
+
+def test_a_document_that_cannot_be_flushed_fails_the_build_and_leaves_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flush that fails (an I/O error) is exit 5 naming the document; no document is
+    renamed over, no temporary file is left, and the next build completes the work."""
+    import os
+
+    articles, out = tmp_path / "articles", tmp_path / "feeds"
+    _site(articles, 3)
+    assert build_site(articles, out, None, "-q").exit_code == 0
+    before = documents(out)
+    _site(articles, 3, "Second")
+    real_fsync = os.fsync
+
+    def failing(descriptor: int) -> None:
+        name = Path(os.readlink(f"/proc/self/fd/{descriptor}")).name
+        if name.startswith(".all.rss.") and name.endswith(".tmp"):
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(feedpub.store.os, "fsync", failing)
+    result = build_site(articles, out, None, "-q")
+    assert result.exit_code == 5, result.output
+    assert "all.rss" in result.stderr
+    assert "Input/output error" in result.stderr
+    assert documents(out) == before
+    assert not list(out.rglob("*.tmp"))
+    monkeypatch.setattr(feedpub.store.os, "fsync", real_fsync)
+    assert build_site(articles, out, None, "-q").exit_code == 0
+    assert "Second 2" in (out / "all.rss").read_text()

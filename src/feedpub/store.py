@@ -99,16 +99,27 @@ def _staged(path: Path, data: bytes, mode: int = 0o644) -> str:
     return temporary
 
 
-def _commit(staged: list[tuple[str, Path]]) -> None:
-    """Flush every staged file to disk at once, then rename each over its document, in order.
+FLUSHED_ONE_BY_ONE = 64  # staged files up to which each is flushed alone (see _commit)
 
-    One flush for all: a flush per document (fsync) cost a 10,000-article build 3.0 of its
-    11 s, for the journal commit each one waits for. Each rename is still atomic, and each
-    document still reaches the disk whole before it replaces the old one.
+
+def _commit(staged: list[tuple[str, Path]]) -> None:
+    """Flush every staged file to disk, then rename each over its document, in order.
+
+    Up to :data:`FLUSHED_ONE_BY_ONE` files (a single change's documents) are flushed one by
+    one; more are flushed at once by a sync of everything. A flush per document (fsync) cost
+    a 10,000-article build 3.0 of its 11 s, for the journal commit each one waits for, but a
+    sync also waits for every other program's writes to every disk: 19 documents took 8 ms
+    one by one and 11 ms at once here, and 16 ms against 0.67 s while another program wrote
+    a large file. Each rename is still atomic, and each document still reaches the disk whole
+    before it replaces the old one.
     """
     if not staged:
         return
-    os.sync()
+    if len(staged) <= FLUSHED_ONE_BY_ONE:
+        for temporary, path in staged:
+            _flush(temporary, path)
+    else:
+        os.sync()
     for done, (temporary, path) in enumerate(staged):
         try:
             os.replace(temporary, path)
@@ -116,6 +127,18 @@ def _commit(staged: list[tuple[str, Path]]) -> None:
             del staged[:done]  # the renamed ones are documents now, not leftovers
             raise OutputError(str(path), error) from None
     staged.clear()
+
+
+def _flush(temporary: str, path: Path) -> None:
+    """Write the staged file `temporary` (of the document `path`) to the disk."""
+    try:
+        descriptor = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    except OSError as error:
+        raise OutputError(str(path), error) from None
 
 
 def _replace(path: Path, data: bytes | Iterable[bytes], mode: int) -> None:
