@@ -180,9 +180,35 @@ def test_an_entry_is_written_once_for_every_page_that_holds_it() -> None:
     shared = Shared(config, {"a.md": Content("Sum", "<p>Body</p>")}, {"a.md": article})
     first = Page(group, "atom", "all.atom", (article,), ContentMode.FULL)
     second = replace(first, path="archive/all/1.atom", archive=True)
-    renderer = xml.AtomRenderer(replace(shared, uses={"atom": {("a.md", ContentMode.FULL): 2}}))
+    renderer = xml.AtomRenderer(replace(shared, uses={"atom": {ContentMode.FULL: {"a.md": 2}}}))
     one, two = renderer.render(first), renderer.render(second)
     entry = one[one.index(b"  <entry") : one.index(b"</feed>")]
     assert entry in two
     assert b"&lt;p&gt;Body&lt;/p&gt;" in entry
     assert not renderer._entries, "forgotten after its last page"
+
+
+def test_each_format_counts_the_pages_holding_each_entry_by_content_mode() -> None:
+    """The counts renderers count down: per format, per content mode, per article."""
+    from feedpub.formats import uses_of
+
+    when = datetime(2021, 4, 1, tzinfo=UTC)
+    a, b = (
+        Article(f"{name}.md", f"tag:x,2021:{name}", name, name.upper(), "World", (), when, when,
+                f"https://news.example/{name}/", (Person("Jane"),), "", source=f"{name}.md")
+        for name in "ab"
+    )  # fmt: skip
+    group = Group(GroupKind.ALL, "All", "all", "all", "https://news.example/", (a, b), 2)
+    feed = Page(group, "atom", "all.atom", (a, b), ContentMode.FULL)
+    pages = [
+        feed, replace(feed, format="rss", path="all.rss", entries=(a,)),
+        replace(feed, path="archive/all/1.atom", entries=(a,), archive=True,
+                content=ContentMode.SUMMARY),
+        replace(feed, path="archive/all/2.atom", entries=(a, b), archive=True,
+                content=ContentMode.SUMMARY),
+    ]  # fmt: skip
+    assert uses_of(pages) == {
+        "atom": {ContentMode.FULL: {"a.md": 1, "b.md": 1},
+                 ContentMode.SUMMARY: {"a.md": 2, "b.md": 1}},
+        "rss": {ContentMode.FULL: {"a.md": 1}},
+    }  # fmt: skip

@@ -434,10 +434,32 @@ def _saver(
             store.write_cache(rules.fingerprint, cacheable)
         if cards is not None:
             cards.save({key: item.listing.card for key, item in cacheable.items()
-                        if item.listing.card is not None},
-                       {key: item.listing.digest for key, item in cacheable.items()})  # fmt: skip
+                        if item.listing.card is not None}, _Digests(cacheable))  # fmt: skip
 
     return save
+
+
+class _Digests(Mapping[str, str]):
+    """Each cached article's digest by source, read from the cache (not a dict of 300,000)."""
+
+    def __init__(self, cache: Mapping[str, Cached]) -> None:
+        self._cache = cache
+
+    def __getitem__(self, source: str) -> str:
+        digest: str = self._cache[source].listing.digest
+        return digest
+
+    def get(self, source: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """The digest of `source`, else `default` (without the KeyError Mapping.get catches)."""
+        item = self._cache.get(source)
+        digest: str | None = default if item is None else item.listing.digest
+        return digest
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cache)
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
 
 def _shared_out(

@@ -89,13 +89,13 @@ class Cards:
                     self._write(frames, append=True)
                     return
         cards = self._all()
-        cards.update(made)
         if self._count + len(made) > 2 * len(live) + 64 or not self._count or not self._whole:
-            kept = {source: card for source, card in cards.items()
+            kept = {source: card for source, card in _merged(cards, made)
                     if live.get(source) == card_digest(card)}  # fmt: skip
             self._write(_frames(self.fingerprint, kept), append=False)
             self._read, self._count = kept, len(kept)
         elif made:
+            cards.update(made)
             self._write(frames or _frames(self.fingerprint, made), append=True)
             self._count += len(made)
 
@@ -130,6 +130,16 @@ class Cards:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
             raise OutputError(str(self.path), error) from None
+
+
+def _merged(cards: Mapping[str, Card], made: Mapping[str, Card]) -> Iterator[tuple[str, Card]]:
+    """The items of `cards` updated with `made`, in the order the updated dict would hold
+    them, without making it (at 300,000 articles, a dict of 11 MB)."""
+    for source, card in cards.items():
+        yield source, made.get(source, card)
+    for source, card in made.items():
+        if source not in cards:
+            yield source, card
 
 
 def _frames(fingerprint: str, cards: Mapping[str, Card]) -> Iterator[bytes]:

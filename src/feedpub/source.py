@@ -271,8 +271,8 @@ class Archived:
     def expect(self, pages: Iterable[Page]) -> None:
         """`pages` are those this process is to render, in order (see :meth:`release`)."""
         carded = self._carded
-        self._left = dict(Counter(entry.source for page in pages if page.archive
-                                  for entry in page.entries if entry.source in carded))  # fmt: skip
+        self._left = Counter(entry.source for page in pages if page.archive
+                             for entry in page.entries if entry.source in carded)  # fmt: skip
         self._made.clear()
 
     def release(self, page: Page) -> None:

@@ -27,23 +27,27 @@ class Shared:
     contents: Mapping[str, Content]  # by source
     articles: Mapping[str, Article]  # every entry's whole article, by source
     groups: tuple[Group, ...] = ()  # every feed, for the documents that list them
-    # How many of the pages to render hold each entry, by format, then by (source, content
-    # mode): a renderer forgets an entry it has built once its last page is rendered, so that
+    # How many of the pages to render hold each entry, by format, then by content mode and
+    # source: a renderer forgets an entry it has built once its last page is rendered, so that
     # a large archive's entries are never all in memory at once. Each format's counts are its
     # renderer's to count down (see uses_of).
-    uses: Mapping[str, dict[tuple[str, ContentMode], int]] = field(default_factory=dict)
+    uses: Mapping[str, Uses] = field(default_factory=dict)
 
 
-def uses_of(pages: Iterable[Page]) -> dict[str, dict[tuple[str, ContentMode], int]]:
+Uses = dict[ContentMode, dict[str, int]]  # one format's counts (see Shared.uses)
+
+
+def uses_of(pages: Iterable[Page]) -> dict[str, Uses]:
     """How many of `pages` hold each entry, in each format and content mode: made afresh
-    for each set of renderers (each counts its own format's down)."""
-    by_format: dict[str, list[Page]] = {}
+    for each set of renderers (each counts its own format's down). Keyed by source within
+    each content mode, not by pairs: at 300,000 articles the pairs were 34 MB of tuples."""
+    by_kind: dict[tuple[str, ContentMode], list[Page]] = {}
     for page in pages:
-        by_format.setdefault(page.format, []).append(page)
-    return {
-        name: Counter((e.source, page.content) for page in chosen for e in page.entries)
-        for name, chosen in by_format.items()
-    }
+        by_kind.setdefault((page.format, page.content), []).append(page)
+    uses: dict[str, Uses] = {}
+    for (name, mode), chosen in by_kind.items():
+        uses.setdefault(name, {})[mode] = Counter(e.source for page in chosen for e in page.entries)
+    return uses
 
 
 class Renderer(Protocol):
@@ -99,19 +103,21 @@ def _with_format(config: Config, format_name: str) -> Config:
     return replace(config, feeds=replace(config.feeds, formats=(format_name,)))
 
 
-def forget(built: dict[tuple[str, ContentMode], Any], left: dict[tuple[str, ContentMode], int],
-           page: Page) -> None:  # fmt: skip
+def forget(built: dict[tuple[str, ContentMode], Any], left: Uses, page: Page) -> None:
     """Count a rendered page's entries off `left`; forget those built that no page needs again."""
+    counts = left.get(page.content)
+    if counts is None:
+        return  # not counted (a renderer used on its own): kept
     for entry in page.entries:
-        key = (entry.source, page.content)
-        count = left.get(key)
+        source = entry.source
+        count = counts.get(source)
         if count is None:
-            continue  # not counted (a renderer used on its own): kept
+            continue
         if count <= 1:
-            del left[key]
-            built.pop(key, None)
+            del counts[source]
+            built.pop((source, page.content), None)
         else:
-            left[key] = count - 1
+            counts[source] = count - 1
 
 
 def feed_author(config: Config, group: Group, articles: list[Article]) -> Person:
