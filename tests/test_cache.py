@@ -472,13 +472,22 @@ def test_the_state_written_a_part_at_a_time_is_the_state_marshalled_whole(site: 
     assert marshal.dumps(record, 2) == data
     parts = list(encode_state_parts(state))
     assert len(parts) == 1 + len(record)
-    assert b"".join(parts) == encode_state(state) == data
+    assert [marshal.loads(part) for part in parts[1:]] == list(record)
+    # Each part is its field marshalled alone; the whole, the tuple marshalled at once.
+    assert parts[1:] == [marshal.dumps(field, 2) for field in record]
+    assert marshal.dumps(tuple(marshal.loads(part) for part in parts[1:]), 2) == data
+    assert encode_state(state) == data
 
 
-def test_the_state_is_written_only_when_it_differs_and_then_whole(tmp_path: Path) -> None:
-    """Written while compared with the file there: the same bytes leave the file as it was
-    (not even renamed over), and any other bytes (longer, shorter, one byte changed, nothing
-    there, a FIFO in its place) replace it whole, leaving no temporary file."""
+def test_the_state_is_written_only_when_it_differs_and_then_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compared with the file there first: the same bytes leave the file as it was (nothing
+    written, not even a temporary file: a full disk does not fail such a build), and any
+    other bytes (longer, shorter, one byte changed at the start, in the middle or past a
+    megabyte, nothing there, a FIFO in its place) replace it whole, leaving no temporary."""
+    import tempfile
+
     from feedpub.errors import OutputError
     from feedpub.store import _replace_unless_same
 
@@ -487,14 +496,27 @@ def test_the_state_is_written_only_when_it_differs_and_then_whole(tmp_path: Path
     assert path.read_bytes() == b"abcd"
     assert path.stat().st_mode & 0o777 == 0o600
     inode = path.stat().st_ino
-    assert not _replace_unless_same(path, [b"a", b"bc", b"d"], 0o600)
-    assert path.stat().st_ino == inode
-    for chunks in ([b"abcd", b"e"], [b"abc"], [b"abX"], [b""], [b"ab", b"cde"]):
+
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tempfile, "mkstemp", full)
+        assert not _replace_unless_same(path, [b"a", b"bc", b"d"], 0o600)
+        assert path.stat().st_ino == inode
+        with pytest.raises(OutputError, match="No space left"):
+            _replace_unless_same(path, [b"a", b"bc", b"e"], 0o600)
+    big = bytes(range(256)) * 3000  # 768,000 bytes
+    for chunks in (
+        [b"abcd", b"e"], [b"abc"], [b"abX"], [b""], [b"ab", b"cde"], [b"ab", b"Y", b"zz"],
+        [b"ab", b"Y", b"zz", b"!"], [big, big, b"x"], [big, big, b"y"], [big, big[:-1] + b"?"],
+    ):  # fmt: skip
         before = path.read_bytes()
-        assert _replace_unless_same(path, chunks, 0o600), (before, chunks)
+        assert _replace_unless_same(path, chunks, 0o600), (before[:9], chunks[0][:9])
         assert path.read_bytes() == b"".join(chunks)
         assert path.stat().st_ino != inode
         inode = path.stat().st_ino
+    assert not _replace_unless_same(path, [big, big[:-1], b"?"], 0o600)
     path.unlink()
     os.mkfifo(path)
     assert _replace_unless_same(path, [b"x"], 0o600)

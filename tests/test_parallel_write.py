@@ -203,17 +203,21 @@ def test_this_process_lets_go_of_its_cards_once_the_second_has_saved_them(
     one, two = tmp_path / "one", tmp_path / "two"
     assert build_site(articles, one, None, "--jobs", "1", "-q").exit_code == 0
     started = _helped(monkeypatch)
+    held: list[int] = []
     dropped: list[int] = []
     real = feedpub.build._let_go_of_cards
 
     def spying(planned, archived, cards):  # type: ignore[no-untyped-def]
+        held.append(sum(item.listing.card is not None for item in planned.cacheable.values()))
         real(planned, archived, cards)
         dropped.append(sum(item.listing.card is not None for item in planned.cacheable.values()))
+        assert not list(archived.sources()), "and the cards the archive pages were made from"
 
     monkeypatch.setattr(feedpub.build, "_let_go_of_cards", spying)
     assert build_site(articles, two, None, "--jobs", "2", "-q").exit_code == 0
     assert started, "the second process was used"
-    assert dropped == [0], "the cards were dropped, here, once"
+    assert held == [30], "every article's card was held until the documents were written"
+    assert dropped == [0], "then dropped, here, once"
     assert _state_apart_from_stats(two) == _state_apart_from_stats(one)
     assert _saved(two) == _saved(one)
     _site(articles, 30, "Edited")  # every article, so that every archive page is rendered
@@ -301,8 +305,8 @@ def test_a_document_that_cannot_be_flushed_fails_the_build_and_leaves_the_old_on
     monkeypatch.setattr(feedpub.store.os, "fsync", failing)
     result = build_site(articles, out, None, "-q")
     assert result.exit_code == 5, result.output
-    assert "all.rss" in result.stderr
-    assert "Input/output error" in result.stderr
+    assert f"{out / 'all.rss'}: Input/output error" in result.stderr  # the document's name
+    assert ".tmp" not in result.stderr
     assert documents(out) == before
     assert not list(out.rglob("*.tmp"))
     monkeypatch.setattr(feedpub.store.os, "fsync", real_fsync)

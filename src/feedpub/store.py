@@ -160,38 +160,60 @@ def _replace(path: Path, data: bytes | Iterable[bytes], mode: int) -> None:
 
 def _replace_unless_same(path: Path, chunks: Iterable[bytes], mode: int) -> bool:
     """Replace `path` with `chunks` as :func:`atomic_write` does, unless it holds those
-    bytes already: compared with the file as they are written, so that neither is ever
-    held whole. True when the file was replaced."""
+    bytes already: compared with the file first, a chunk at a time, and written only from
+    the first that differs (the part before it copied from the file), so that neither is
+    ever held whole and a file that is the same is not written at all. True when the file
+    was replaced."""
     try:
-        return _write_unless_same(path, chunks, mode)
+        return _write_unless_same(path, iter(chunks), mode)
     except OSError as error:
         raise OutputError(str(path), error) from None
 
 
-def _write_unless_same(path: Path, chunks: Iterable[bytes], mode: int) -> bool:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with contextlib.ExitStack() as stack:
-            file = stack.enter_context(os.fdopen(handle, "wb"))
-            try:
-                old = stack.enter_context(_open_file(path))
-            except (OSError, ValueError):
-                old = None  # missing or unreadable: it differs
-            same = old is not None
+def _write_unless_same(path: Path, chunks: Iterator[bytes], mode: int) -> bool:
+    with contextlib.ExitStack() as stack:
+        try:
+            old = stack.enter_context(_open_file(path))
+        except (OSError, ValueError):
+            old = None  # missing or unreadable: it differs
+        matched, first = 0, b""  # the bytes found the same, and the first chunk that is not
+        if old is not None:
             for chunk in chunks:
-                file.write(chunk)
-                same = same and old is not None and old.read(len(chunk)) == chunk
-            if same and old is not None and not old.read(1):
-                Path(temporary).unlink()
-                return False
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+                if old.read(len(chunk)) != chunk:
+                    first = chunk
+                    break
+                matched += len(chunk)
+            else:
+                if not old.read(1):
+                    return False
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+        try:
+            with os.fdopen(handle, "wb") as file:
+                if old is not None and matched:
+                    _copy_start(old, file, matched)
+                file.write(first)
+                file.writelines(chunks)
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temporary, mode)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     return True
+
+
+def _copy_start(source: BinaryIO, target: BinaryIO, size: int) -> None:
+    """Copy the first `size` bytes of `source` to `target`, a megabyte at a time."""
+    source.seek(0)
+    while size:
+        block = source.read(min(size, 1 << 20))
+        if not block:
+            raise OSError(f"the file was cut short while it was read ({size} bytes missing)")
+        target.write(block)
+        size -= len(block)
 
 
 class LocalStore:
