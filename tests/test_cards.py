@@ -4,6 +4,7 @@ card whose file has changed, and the same bytes as a build without any cache."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,9 @@ def test_a_damaged_or_missing_log_costs_reads_never_a_wrong_page(
         log.write_bytes(data[: len(data) // 2])
     else:
         log.mkdir()
+    # Every archive page to render whole (none made from its last document): each wants
+    # every archived article it holds.
+    shutil.rmtree(out / "archive")
     asked = _reads(monkeypatch)
     _article(articles, 12)
     _article(articles, 1, "A new first paragraph for article 1.\n")
@@ -172,6 +176,7 @@ def test_a_few_archived_articles_are_read_from_their_files_not_the_log(
 
     monkeypatch.setattr(feedpub.cards, "_load", counted)
     asked = _file_reads(monkeypatch)
+    shutil.rmtree(out / "archive")  # its pages rendered whole, not from their last documents
     _article(articles, 20)
     _article(articles, 1, "A new first paragraph for article 1.\n")
     _draft(articles)  # the whole archive grouped again: its listings read from the cache

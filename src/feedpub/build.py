@@ -17,18 +17,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
+from typing import cast
 
 from . import layout
 from .cards import Cards, cards_lost
 from .errors import OutputError, Problem, Severity
 from .formats import Shared
 from .group import plan
-from .incremental import Rules
+from .incremental import Rules, Spliceable
 from .load import Loaded, Progress
 from .model import Article, Config, Group, Listed, Page
 from .regroup import Regrouped
 from .source import Archived, Source
 from .state import (
+    DIGEST_LENGTH,
     Cached,
     Document,
     File,
@@ -178,14 +180,18 @@ def _build(
     stale = _render_order(
         [page for page in pages if not rules.current(store, page.path, prints[page.path])]
     )
+    # Of the archive pages to render, most are made from their last documents, with only
+    # the entries whose files changed written anew: only those entries' articles are read.
+    spliced = _spliceable(rules, store, stale)
+    paths, fresh = spliced
     archived = source.archived(
         {e.source: e for page in stale if page.archive for e in page.entries
-         if e.source not in in_feeds},
+         if e.source not in in_feeds and (page.path not in paths or e.source in fresh)},
         kept, feeds=in_feeds, shown={key: item.content for key, item in contents.items()},
     )  # fmt: skip
     shared = Shared(config, archived.contents, archived.articles, report.groups)
     if options.mode is Mode.CHECK:
-        changed = sorted(name for name, data in _render(shared, stale, archived)
+        changed = sorted(name for name, data in _render(shared, stale, archived, store, spliced)
                          if store.differs(name, data))  # fmt: skip
         out_of_date = (*changed, *store.stale(previous, prints))
         return replace(report, problems=_ordered((*report.problems, *rendering)),
@@ -197,10 +203,11 @@ def _build(
     # process saves them once its documents are staged (it ends first), or this one does last.
     save = _saver(store, rules, planned, cards if source.cards else None)
     ours, helper, failed = _shared_out(
-        store, shared, stale, previous, options.jobs, save=save, archived=archived
-    )
-    written = store.write_documents(_render(shared, ours, archived), prints, previous,
-                                    helper=helper)  # fmt: skip
+        store, shared, stale, previous, options.jobs, save=save, archived=archived,
+        spliced=spliced,
+    )  # fmt: skip
+    written = store.write_documents(_render(shared, ours, archived, store, spliced), prints,
+                                    previous, helper=helper)  # fmt: skip
     if failed is not None:  # the helper saved the cards: none is wanted here any more
         _let_go_of_cards(planned, archived, cards)
     store.write_state(_next_state(
@@ -385,18 +392,44 @@ def _newest_entry(page: Page) -> float:
     return page.entries[0].published.timestamp() if page.entries else 0.0
 
 
+def _spliceable(rules: Rules, store: LocalStore, stale: Sequence[Page]) -> Spliceable:
+    """The pages of `stale` to make from their last documents (see Rules.spliceable)."""
+    from .formats import can_splice
+
+    if not any(can_splice(page) for page in stale):
+        return Spliceable(frozenset(), frozenset())
+    previous = rules.previous
+    before = {
+        file[0]: stored[:DIGEST_LENGTH]
+        for file, stored in zip(previous.files, previous.digests, strict=False)
+        if stored
+    }
+    return rules.spliceable(store, stale, before)
+
+
 def _render(
-    shared: Shared, pages: Sequence[Page], archived: Archived | None = None
-) -> Iterator[tuple[str, bytes]]:
+    shared: Shared, pages: Sequence[Page], archived: Archived | None = None,
+    store: LocalStore | None = None, spliced: Spliceable | None = None,
+) -> Iterator[tuple[str, bytes]]:  # fmt: skip
     """Each page's document, rendered one at a time (a large site's are never all in memory),
-    each entry and archived article kept only until the last of `pages` that holds it."""
-    from .formats import renderers, uses_of
+    each entry and archived article kept only until the last of `pages` that holds it; those
+    `spliced` names made from their last documents in `store`."""
+    from .formats import Splicer, renderers, uses_of
 
     made = renderers(replace(shared, uses=uses_of(pages)))
     if archived is not None:
         archived.expect(pages)
+    paths, fresh = spliced or (frozenset(), frozenset())
     for page in pages:
-        data = made[page.format].render(page)
+        data = None
+        if store is not None and page.path in paths:
+            last = store.last(page.path)
+            splicer = cast(Splicer, made[page.format])
+            data = None if last is None else splicer.splice(page, last, fresh)
+            if data is None and archived is not None:
+                archived.admit(page)  # rendered whole after all
+        if data is None:
+            data = made[page.format].render(page)
         if archived is not None:
             archived.release(page)
         yield page.path, data
@@ -405,10 +438,13 @@ def _render(
 # Documents to render: with fewer, a second process costs more than it saves.
 PARALLEL_PAGES = 400
 # What a forked helper renders and stages, and saves then: (store, shared, its pages, the
-# previous state, the save, the archived articles).
+# previous state, the save, the archived articles, the pages made from their last documents).
 _helping: list[
-    tuple[LocalStore, Shared, list[Page], State, Callable[[], None], Archived | None]
-] = []
+    tuple[
+        LocalStore, Shared, list[Page], State, Callable[[], None], Archived | None,
+        Spliceable | None,
+    ]
+] = []  # fmt: skip
 Failure = tuple[str, int, str]  # an OutputError as plain values: path, errno, message
 
 
@@ -465,6 +501,7 @@ class _Digests(Mapping[str, str]):
 def _shared_out(
     store: LocalStore, shared: Shared, pages: Sequence[Page], previous: State, jobs: int, *,
     save: Callable[[], None], archived: Archived | None = None,
+    spliced: Spliceable | None = None,
 ) -> tuple[
     Sequence[Page], Callable[[], Callable[[], list[Staged]]] | None, list[OutputError] | None
 ]:  # fmt: skip
@@ -486,7 +523,7 @@ def _shared_out(
     failed: list[OutputError] = []
 
     def helper() -> Callable[[], list[Staged]]:
-        _helping[:] = [(store, shared, theirs, previous, save, archived)]
+        _helping[:] = [(store, shared, theirs, previous, save, archived, spliced)]
         pool = multiprocessing.get_context("fork").Pool(1)
         result = pool.apply_async(_stage_in_helper)
 
@@ -517,10 +554,10 @@ def _stage_in_helper() -> tuple[list[Staged], Failure | None, Failure | None]:
     """In the forked helper: render and stage its pages, then save; what it staged, and
     what failed in each (on a failure to stage, its staged files are removed and nothing is
     saved), as plain values that travel back."""
-    store, shared, pages, previous, save, archived = _helping[0]
+    store, shared, pages, previous, save, archived, spliced = _helping[0]
     outcomes: list[Staged] = []
     try:
-        for name, data in _render(shared, pages, archived):
+        for name, data in _render(shared, pages, archived, store, spliced):
             outcomes.append(store.stage(name, data, previous))
     except OutputError as error:
         for _name, _outcome, temporary in outcomes:

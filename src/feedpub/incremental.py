@@ -19,9 +19,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import Severity
+from .formats import can_splice
 from .layout import ARCHIVE_FOLDER, INDEX_FILES
 from .model import Article, Group, GroupKind, Page
 from .state import DIGEST_LENGTH, Cached, Members, Picked, Stat, State, listing_key
@@ -290,23 +291,58 @@ class Rules:
                 # none of its entries is picked.
                 prints[page.path] = last.fingerprint
                 continue
-            group = page.group
-            digest = hashlib.blake2b(digest_size=16)
-            head = (
-                self.fingerprint, page.format, page.path, group.kind.value, group.name,
-                group.slug, group.page_url, page.content.value, page.links, page.archive,
-            )  # fmt: skip
-            digest.update(repr(head).encode())
-            if page.path in INDEX_FILES:
-                digest.update(listing.encode())
             made = entries.get(id(page.entries))
             if made is None:
                 made = entries[id(page.entries)] = "".join(
                     [f"\0{article.source}\0{article.digest}" for article in page.entries]
                 ).encode()  # one update, the same bytes
-            digest.update(made)
-            prints[page.path] = digest.hexdigest()
+            prints[page.path] = self._print(page, made, listing)
         return prints
+
+    def _print(self, page: Page, entries: bytes, listing: str = "") -> str:
+        """A document's fingerprint: its page's, then `entries` (each entry's source and
+        digest), and for the indexes `listing` (every feed's name and count)."""
+        group = page.group
+        digest = hashlib.blake2b(digest_size=16)
+        head = (
+            self.fingerprint, page.format, page.path, group.kind.value, group.name,
+            group.slug, group.page_url, page.content.value, page.links, page.archive,
+        )  # fmt: skip
+        digest.update(repr(head).encode())
+        if page.path in INDEX_FILES:
+            digest.update(listing.encode())
+        digest.update(entries)
+        return digest.hexdigest()
+
+    def spliceable(
+        self, store: LocalStore, pages: Sequence[Page], before: Mapping[str, str]
+    ) -> Spliceable:
+        """The archive pages among `pages` (to render) that can be made from their last
+        documents, and the entries those hold that must be written anew.
+
+        A page qualifies when its file is untouched since the last build wrote it, and
+        that build rendered it from the entries it holds now, in the same order: its
+        fingerprint then is the one its entries make with the digests their files had
+        (`before`, by source). Every entry whose file is as it was is then written as
+        the file writes it; only those whose digest changed are rendered (at 100,000
+        articles, 1% of them edited touch 3,200 pages of 50 entries)."""
+        documents = self.previous.documents if self.trusted else {}
+        paths: set[str] = set()
+        fresh: set[str] = set()
+        made: dict[int, bytes] = {}  # the entries as fingerprinted then, by the pages' tuple
+        for page in pages:
+            last = documents.get(page.path)
+            if (
+                last is None or not can_splice(page)
+                or store.stat(page.path) != (last.size, last.mtime_ns)
+            ):  # fmt: skip
+                continue
+            entries = made.get(id(page.entries))
+            if entries is None:
+                entries = made[id(page.entries)] = _entries_before(page, before, fresh)
+            if entries and self._print(page, entries) == last.fingerprint:
+                paths.add(page.path)
+        return Spliceable(frozenset(paths), frozenset(fresh))
 
     def current(self, store: LocalStore, name: str, value: str) -> bool:
         """The document was rendered from the same inputs and its file is untouched."""
@@ -370,6 +406,28 @@ class Rules:
         """Changed too close to the build's start for its stat to be trusted."""
         settled_before = self.started - RACY_NS
         return stat.mtime_ns >= settled_before or stat.ctime_ns >= settled_before
+
+
+class Spliceable(NamedTuple):
+    """The documents made from their last versions (see :meth:`Rules.spliceable`)."""
+
+    paths: frozenset[str]  # of the pages
+    fresh: frozenset[str]  # the sources of the entries they hold that are rendered anew
+
+
+def _entries_before(page: Page, before: Mapping[str, str], fresh: set[str]) -> bytes:
+    """A page's entries as the last build fingerprinted them, its files' digests then in
+    `before` (b"" when one is not there); each entry whose digest changed goes in `fresh`."""
+    parts = []
+    for entry in page.entries:
+        source = entry.source
+        digest = before.get(source)
+        if digest is None:
+            return b""
+        if digest != entry.digest:
+            fresh.add(source)
+        parts.append(f"\0{source}\0{digest}")
+    return "".join(parts).encode()
 
 
 def _page_number(page: Page) -> int:

@@ -129,6 +129,16 @@ class Source:
         `shown`) and those only archive pages hold (`listed`). Of these, each article with a
         card is made from it when a page asks for it (see :class:`Archived`); the others are
         made as :meth:`whole` and :meth:`contents` make them."""
+        articles, contents, carded = self._archived(listed, kept)
+        return Archived(
+            {**feeds, **articles}, {**shown, **contents}, carded,
+            more=lambda wanted: self._archived(wanted, kept),
+        )  # fmt: skip
+
+    def _archived(
+        self, listed: Mapping[str, Listed], kept: Collection[str]
+    ) -> tuple[dict[str, Article], dict[str, Content], dict[str, tuple[Listed, Card]]]:
+        """The articles and contents of `listed` (see :meth:`archived`), and their cards."""
         carded: dict[str, tuple[Listed, Card]] = {}
         others: dict[str, Listed] = {}
         wanting: list[str] = []  # those with no card, no article and no last version
@@ -149,10 +159,7 @@ class Source:
             carded[source] = (others.pop(source), card)
         whole = self.whole(others)
         contents = self.contents(whole, kept, archived=True)
-        return Archived(
-            {**feeds, **whole}, {**shown, **{key: item.content for key, item in contents.items()}},
-            carded,
-        )  # fmt: skip
+        return whole, {key: item.content for key, item in contents.items()}, carded
 
     def _from_card(self, listing: Listed, card: Card) -> Article:
         """The article a card was made from (at its file's path now), its summary noted."""
@@ -260,8 +267,10 @@ class Archived:
 
     def __init__(
         self, articles: dict[str, Article], contents: dict[str, Content],
-        carded: dict[str, tuple[Listed, Card]],
+        carded: dict[str, tuple[Listed, Card]], *, more: More | None = None,
     ) -> None:  # fmt: skip
+        self._whole, self._contents = articles, contents
+        self._more = more
         self._carded = carded
         self._made: dict[str, tuple[Article, Content]] = {}
         self._left: dict[str, int] = {}
@@ -274,6 +283,16 @@ class Archived:
         self._left = Counter(entry.source for page in pages if page.archive
                              for entry in page.entries if entry.source in carded)  # fmt: skip
         self._made.clear()
+
+    def admit(self, page: Page) -> None:
+        """Make the articles of `page` not made yet: of a page to be made from its last
+        document (its other entries as that holds them) that must be rendered whole."""
+        wanted = {e.source: e for e in page.entries if e.source not in self.articles}
+        if wanted and self._more is not None:
+            articles, contents, carded = self._more(wanted)
+            self._whole.update(articles)
+            self._contents.update(contents)
+            self._carded.update(carded)
 
     def release(self, page: Page) -> None:
         """`page` is rendered: forget each article no page still to render holds."""
@@ -323,6 +342,13 @@ class Archived:
 
 
 V = TypeVar("V", Article, Content)
+
+
+# What makes more of the articles and contents of an Archived: those of the listings given.
+More = Callable[
+    [Mapping[str, Listed]],
+    tuple[dict[str, Article], dict[str, Content], dict[str, tuple[Listed, Card]]],
+]
 
 
 class _Made(Mapping[str, V]):

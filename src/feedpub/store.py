@@ -338,6 +338,14 @@ class LocalStore:
         self._stats[name] = found
         return found
 
+    def last(self, name: str) -> bytes | None:
+        """The bytes of document `name` as they stand, or None when it is not a plain file
+        or cannot be read (whatever is made of them is compared with them again)."""
+        try:
+            return _read_file(self.root / name)
+        except (OSError, ValueError):
+            return None
+
     def differs(self, name: str, data: bytes) -> bool:
         """True when the document `name` is missing or holds other bytes than `data`."""
         try:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from ..model import Article, Config, Content, ContentMode, Group, Page, Person
+from ..model import Article, Config, Content, ContentMode, Group, GroupKind, Page, Person
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,20 @@ def uses_of(pages: Iterable[Page]) -> dict[str, Uses]:
 
 class Renderer(Protocol):
     def render(self, page: Page) -> bytes: ...
+
+
+class Splicer(Renderer, Protocol):
+    def splice(self, page: Page, last: bytes, fresh: AbstractSet[str]) -> bytes | None: ...
+
+
+SPLICED = ("atom", "rss")  # the formats whose renderers are Splicers
+
+
+def can_splice(page: Page) -> bool:
+    """An archive page that can be made from its last document with a few entries written
+    anew (see Splicer, feedpub.incremental.Rules.spliceable): an Atom or RSS page of a group
+    whose head does not name its entries' authors (an author's group's does)."""
+    return page.archive and page.format in SPLICED and page.group.kind is not GroupKind.AUTHOR
 
 
 def renderers(shared: Shared) -> dict[str, Renderer]:
@@ -123,7 +138,6 @@ def forget(built: dict[tuple[str, ContentMode], Any], left: Uses, page: Page) ->
 def feed_author(config: Config, group: Group, articles: list[Article]) -> Person:
     """A feed's author: the site's; for an author's feed, that person as their articles name
     them (with the e-mail address and web page they give)."""
-    from ..model import GroupKind
     from ..names import slugify
 
     if group.kind is not GroupKind.AUTHOR:

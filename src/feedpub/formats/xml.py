@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
+from itertools import repeat
 
 from .. import layout
 from ..content import figure
@@ -188,22 +190,82 @@ class _Renderer:
         name = "rss" if self.rss else "atom"
         self._left = shared.uses.get(name, {})  # counted down here
 
+    # How the documents are laid out, as splice reads them: an entry's first and last
+    # bytes, its date's start tag, and the document's end.
+    _opening, _closing = b"  <entry ", b"  </entry>\n"
+    _updated = b"\n    <updated>"
+    _tail = "</feed>\n"
+
     def render(self, page: Page) -> bytes:
         """The document of `page`."""
         articles = entries_of(page, self.shared)
-        parts = [self._head(page, articles)]
-        entries = self._entries
-        full = page.content is ContentMode.FULL
-        for article in articles:
-            key = (article.source, page.content)
-            entry = entries.get(key)
-            if entry is None:
-                content = self.shared.contents[article.source]
-                entry = entries[key] = self._entry(article, content, full=full)
-            parts.append(entry)
-        parts.append("  </channel>\n</rss>\n" if self.rss else "</feed>\n")
+        parts = [self._head(page, _newest(articles), articles)]
+        parts += map(self._written, articles, repeat(page.content))
+        parts.append(self._tail)
         forget(self._entries, self._left, page)
         return "".join(parts).encode()
+
+    def splice(self, page: Page, last: bytes, fresh: AbstractSet[str]) -> bytes | None:
+        """The document of `page` made from `last`, the document the last build rendered
+        from the same entries (see feedpub.incremental.Rules.spliceable): the entries of
+        the articles in `fresh` written anew, the others as `last` holds them, and the
+        head written anew (its date is the newest entry's). None when `last` is not laid
+        out as this renderer writes documents, or an entry to write has no article."""
+        tail = self._tail.encode()
+        start = last.find(b"\n" + self._opening) + 1
+        if not start or not last.endswith(tail):
+            return None
+        blocks = last[start : len(last) - len(tail)].split(self._closing)
+        if len(blocks) != len(page.entries) + 1 or blocks[-1]:
+            return None
+        made = self._spliced(page, blocks, fresh)
+        if made is None:
+            return None
+        parts, newest = made
+        forget(self._entries, self._left, page)
+        return b"".join((self._head(page, newest, []).encode(), *parts, tail))
+
+    def _spliced(
+        self, page: Page, blocks: list[bytes], fresh: AbstractSet[str]
+    ) -> tuple[list[bytes], datetime] | None:
+        """The entries of `page` from the blocks of its last document (each an entry's bytes
+        but its last line), those in `fresh` written anew; and their newest update."""
+        opening, closing, updated = self._opening, self._closing, self._updated
+        articles = self.shared.articles
+        parts: list[bytes] = []
+        newest = b""
+        for entry, block in zip(page.entries, blocks, strict=False):  # the last block is b""
+            if not block.startswith(opening):
+                return None
+            source = entry.source
+            if source in fresh:
+                if source not in articles:
+                    return None
+                article = articles[source]
+                parts.append(self._written(article, page.content).encode())
+                date = iso_date(article.updated).encode()
+            else:
+                at = block.find(updated) + len(updated)
+                date = block[at : block.find(b"<", at)] if at >= len(updated) else b""
+                if len(date) != len(b"1970-01-01T00:00:00Z"):
+                    return None
+                parts += (block, closing)
+            newest = max(newest, date)
+        try:  # dates written alike compare as their instants
+            return parts, datetime.fromisoformat(newest.decode()) if newest else EPOCH
+        except ValueError:
+            return None
+
+    def _written(self, article: Article, mode: ContentMode) -> str:
+        """An entry as written, once a build for each article and content mode."""
+        key = (article.source, mode)
+        entry = self._entries.get(key)
+        if entry is None:
+            content = self.shared.contents[article.source]
+            entry = self._entries[key] = self._entry(
+                article, content, full=mode is ContentMode.FULL
+            )
+        return entry
 
     def _extra_links(self, page: Page, indent: str, tag: str) -> str:
         """The archive and hub links, and the archive marker."""
@@ -237,7 +299,8 @@ class _Renderer:
     def _category(self, term: str, scheme: str) -> str:
         raise NotImplementedError
 
-    def _head(self, page: Page, articles: list[Article]) -> str:
+    def _head(self, page: Page, newest: datetime, articles: list[Article]) -> str:
+        """The document up to its first entry; `newest`: the entries' latest update."""
         raise NotImplementedError
 
     def _entry(self, article: Article, content: Content, *, full: bool) -> str:
@@ -250,11 +313,10 @@ class AtomRenderer(_Renderer):
     def _category(self, term: str, scheme: str) -> str:
         return _link("    ", "category", [("term", term), ("scheme", scheme)])
 
-    def _head(self, page: Page, articles: list[Article]) -> str:
+    def _head(self, page: Page, newest: datetime, articles: list[Article]) -> str:
         config = self.shared.config
         site = config.site
         group = page.group
-        newest = _newest(articles)
         i = "  "
         language = f' xml:lang="{_attribute(site.language)}"' if site.language else ""
         parts = [
@@ -328,6 +390,9 @@ class RssRenderer(_Renderer):
 
     rss = True
     media_type = layout.FORMATS["rss"].media_type
+    _opening, _closing = b"    <item>\n", b"    </item>\n"
+    _updated = b"<atom:updated>"
+    _tail = "  </channel>\n</rss>\n"
 
     def _category(self, term: str, scheme: str) -> str:
         return f'      <category domain="{_attribute(scheme)}">{_text(term)}</category>\n'
@@ -339,10 +404,9 @@ class RssRenderer(_Renderer):
             written = self._people[person] = _element("      ", "dc:creator", clean(person.name))
         return written
 
-    def _head(self, page: Page, articles: list[Article]) -> str:
+    def _head(self, page: Page, newest: datetime, articles: list[Article]) -> str:
         site = self.shared.config.site
         group = page.group
-        newest = _newest(articles)
         i = "    "
         title = clean(layout.title(site, group))
         parts = [
