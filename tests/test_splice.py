@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import build_site, documents, write_article
 
-from feedpub import incremental
+from feedpub import incremental, store
 from feedpub.formats import xml
 from feedpub.model import Article, Content, ContentMode
 
@@ -270,4 +270,27 @@ def test_a_page_whose_entries_moved_is_rendered_whole(
     assert moved <= renewed
     assert renewed.isdisjoint(site.name(number) for number in (0, 1, 3, 4))
     assert site.name(2) in renewed
+    site.matches_a_build_from_scratch(out)
+
+
+def test_a_last_document_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bytes a page is made from are those its new bytes are compared with: the file is
+    read once, not again to tell whether it changed."""
+    site, out = Site(tmp_path), tmp_path / "out"
+    site.build(out)
+    site.titles[2] = "Retitled 2"
+    site.write(2)
+    reads: list[str] = []
+    real = store._read_file
+
+    def counted(path: Path, limit: int = -1) -> bytes | None:
+        reads.append(Path(path).as_posix())
+        return real(path, limit)
+
+    monkeypatch.setattr(store, "_read_file", counted)
+    site.build(out)
+    monkeypatch.undo()
+    pages = [name for name in reads if name.startswith(f"{out.as_posix()}/archive/")]
+    assert f"{out.as_posix()}/archive/all/1.atom" in pages  # made from its last document
+    assert len(pages) == len(set(pages))
     site.matches_a_build_from_scratch(out)

@@ -225,6 +225,7 @@ class LocalStore:
         self.holding_lock = False  # only a build that holds the folder's lock writes to it
         self._real: set[str] = set()  # folders under the root found to be real folders
         self._stats: dict[str, tuple[int, int] | None] = {}  # see stat
+        self._last: tuple[str, bytes] | None = None  # the document last read whole (see last)
         self._prefix = f"{root}{os.sep}"
 
     @contextlib.contextmanager
@@ -340,14 +341,20 @@ class LocalStore:
 
     def last(self, name: str) -> bytes | None:
         """The bytes of document `name` as they stand, or None when it is not a plain file
-        or cannot be read (whatever is made of them is compared with them again)."""
+        or cannot be read. They are kept until :meth:`differs` compares the bytes made of
+        them with them (one document's: the file is not read twice)."""
         try:
-            return _read_file(self.root / name)
+            found = _read_file(self.root / name)
         except (OSError, ValueError):
-            return None
+            found = None
+        self._last = None if found is None else (name, found)
+        return found
 
     def differs(self, name: str, data: bytes) -> bool:
         """True when the document `name` is missing or holds other bytes than `data`."""
+        last, self._last = self._last, None
+        if last is not None and last[0] == name:
+            return last[1] != data
         try:
             return _read_file(self.root / name, len(data) + 1) != data
         except (OSError, ValueError):
