@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import build_site, documents, write_article
 
-from feedpub import incremental, store
+from feedpub import build, incremental, source, store
 from feedpub.formats import xml
 from feedpub.model import Article, Content, ContentMode
 
@@ -216,15 +216,19 @@ def _tamper(path: Path, old: bytes, new: bytes) -> None:
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
 
 
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
-        (b"  </entry>\n", b"  </entrx>\n"),  # an entry's end lost
-        (b"<updated>2024", b"<updated>x024"),  # the last document's page date unreadable
-        (b"</feed>\n", b"</fee>\n\n"),  # the document's end
-        (b'  <entry xml:base="', b'  <entri xml:base="'),  # an entry's start
-    ],
-)
+# The page of articles 0-4 (newest first): the head's date is article 4's, 2024-01-05; the
+# first "2024-01-04" is article 3's entry's.
+TAMPERED = [
+    (b"  </entry>\n", b"  </entrx>\n"),  # an entry's end lost
+    (b"</feed>\n", b"</fee>\n\n"),  # the document's end
+    (b'  <entry xml:base="', b'  <entri xml:base="'),  # an entry's start
+    (b"<updated>2024-01-04", b"<updated>x024-01-04"),  # a date that is none, the latest
+    (b"<updated>2024-01-04T08:00:00Z", b"<updated>9999-12-31T2300-0500"),  # beyond UTC's years
+    (b"<updated>2024-01-04T08:00:00Z", b"<updated>2024-13-45T08:00:00Z"),  # no such day
+]
+
+
+@pytest.mark.parametrize(("old", "new"), TAMPERED)
 def test_a_last_document_not_laid_out_as_written_is_rendered_whole(
     tmp_path: Path, old: bytes, new: bytes
 ) -> None:
@@ -233,13 +237,27 @@ def test_a_last_document_not_laid_out_as_written_is_rendered_whole(
     the page is rendered whole, from articles read for it then."""
     site, out = Site(tmp_path), tmp_path / "out"
     site.build(out)
-    page = out / "archive" / "all" / "1.atom"
-    # The page of articles 0–4; the first entry is the newest, the date the second entry's.
-    target = old if old != b"<updated>2024" else b"<updated>2024-01-04"
-    _tamper(page, target, new if old != b"<updated>2024" else b"<updated>x024-01-04")
+    _tamper(out / "archive" / "all" / "1.atom", old, new)
     site.titles[2] = "Retitled 2"
     site.write(2)
     site.build(out)
+    site.matches_a_build_from_scratch(out)
+
+
+def test_a_page_rendered_whole_after_all_in_the_second_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The RSS documents of a large build are rendered by a forked second process, a worker
+    that may not start workers: the articles a page rendered whole after all needs are read
+    and rendered in that process (here with every threshold at its lowest)."""
+    monkeypatch.setattr(build, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(source, "PARALLEL_RENDER", 2)
+    site, out = Site(tmp_path), tmp_path / "out"
+    site.build(out, "--jobs", "2")
+    _tamper(out / "archive" / "all" / "1.rss", b"    </item>\n", b"    </itex>\n")
+    site.titles[2] = "Retitled 2"
+    site.write(2)
+    site.build(out, "--jobs", "2")
     site.matches_a_build_from_scratch(out)
 
 

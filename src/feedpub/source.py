@@ -132,13 +132,16 @@ class Source:
         articles, contents, carded = self._archived(listed, kept)
         return Archived(
             {**feeds, **articles}, {**shown, **contents}, carded,
-            more=lambda wanted: self._archived(wanted, kept),
+            # Pages rendered whole after all may be rendered in the forked helper, which
+            # is a worker and may not start workers of its own.
+            more=lambda wanted: self._archived(wanted, kept, jobs=1),
         )  # fmt: skip
 
     def _archived(
-        self, listed: Mapping[str, Listed], kept: Collection[str]
+        self, listed: Mapping[str, Listed], kept: Collection[str], *, jobs: int | None = None
     ) -> tuple[dict[str, Article], dict[str, Content], dict[str, tuple[Listed, Card]]]:
-        """The articles and contents of `listed` (see :meth:`archived`), and their cards."""
+        """The articles and contents of `listed` (see :meth:`archived`), and their cards;
+        their contents rendered over `jobs` processes (by default, the source's)."""
         carded: dict[str, tuple[Listed, Card]] = {}
         others: dict[str, Listed] = {}
         wanting: list[str] = []  # those with no card, no article and no last version
@@ -158,7 +161,7 @@ class Source:
         for source, card in self._logged([others[source] for source in wanting]).items():
             carded[source] = (others.pop(source), card)
         whole = self.whole(others)
-        contents = self.contents(whole, kept, archived=True)
+        contents = self.contents(whole, kept, archived=True, jobs=jobs)
         return whole, {key: item.content for key, item in contents.items()}, carded
 
     def _from_card(self, listing: Listed, card: Card) -> Article:
@@ -169,8 +172,9 @@ class Source:
         return article if article.path == listing.path else replace(article, path=listing.path)
 
     def contents(
-        self, articles: Mapping[str, Article], kept: Collection[str], *, archived: bool = False
-    ) -> dict[str, Rendered]:
+        self, articles: Mapping[str, Article], kept: Collection[str], *, archived: bool = False,
+        jobs: int | None = None,
+    ) -> dict[str, Rendered]:  # fmt: skip
         """The content of every article, with its warnings: the state's where still valid,
         else rendered.
 
@@ -205,14 +209,17 @@ class Source:
                 contents[article.source] = last
                 continue
             work.append((article, body or ""))
-        contents.update(zip((article.source for article, _ in work), self._render_all(work),
+        contents.update(zip((article.source for article, _ in work), self._render_all(work, jobs),
                             strict=True))  # fmt: skip
         return contents
 
-    def _render_all(self, work: list[tuple[Article, str]]) -> list[Rendered]:
+    def _render_all(
+        self, work: list[tuple[Article, str]], jobs: int | None = None
+    ) -> list[Rendered]:
         """Each article's content, rendered over every core when there are many (a cold
         build's feeds hold about 900 articles: 1.0 s of Markdown in one process)."""
-        if self.jobs < 2 or len(work) < PARALLEL_RENDER or not forking():
+        jobs = self.jobs if jobs is None else jobs
+        if jobs < 2 or len(work) < PARALLEL_RENDER or not forking():
             return [self._render(article, body) for article, body in work]
         import multiprocessing
 
@@ -220,8 +227,8 @@ class Source:
 
         _rendering[:] = [self]
         try:
-            with multiprocessing.get_context("fork").Pool(self.jobs) as pool:
-                size = max(1, len(work) // (self.jobs * 4))
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                size = max(1, len(work) // (jobs * 4))
                 return pool.map(_render_in_worker, work, chunksize=size)
         finally:
             _rendering.clear()

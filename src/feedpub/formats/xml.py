@@ -65,6 +65,7 @@ _RSS_ROOT = (
     f'xmlns:atom="{ATOM_NS}" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
     'version="2.0">\n  <channel>\n'
 )
+_ISO_DATE = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")  # iso_date's
 _ENTITY_LIKE = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
@@ -194,16 +195,15 @@ class _Renderer:
     # bytes, its date's start tag, and the document's end.
     _opening, _closing = b"  <entry ", b"  </entry>\n"
     _updated = b"\n    <updated>"
-    _tail = "</feed>\n"
+    _tail = b"</feed>\n"
 
     def render(self, page: Page) -> bytes:
         """The document of `page`."""
         articles = entries_of(page, self.shared)
         parts = [self._head(page, _newest(articles), articles)]
         parts += map(self._written, articles, repeat(page.content))
-        parts.append(self._tail)
         forget(self._entries, self._left, page)
-        return "".join(parts).encode()
+        return "".join(parts).encode() + self._tail
 
     def splice(self, page: Page, last: bytes, fresh: AbstractSet[str]) -> bytes | None:
         """The document of `page` made from `last`, the document the last build rendered
@@ -211,7 +211,7 @@ class _Renderer:
         the articles in `fresh` written anew, the others as `last` holds them, and the
         head written anew (its date is the newest entry's). None when `last` is not laid
         out as this renderer writes documents, or an entry to write has no article."""
-        tail = self._tail.encode()
+        tail = self._tail
         start = last.find(b"\n" + self._opening) + 1
         if not start or not last.endswith(tail):
             return None
@@ -228,8 +228,9 @@ class _Renderer:
     def _spliced(
         self, page: Page, blocks: list[bytes], fresh: AbstractSet[str]
     ) -> tuple[list[bytes], datetime] | None:
-        """The entries of `page` from the blocks of its last document (each an entry's bytes
-        but its last line), those in `fresh` written anew; and their newest update."""
+        """The entries of `page`, and the latest of their updates: each from its element in
+        the last document (`blocks`: the document's entries split at their end tags, which
+        each block lacks), but those of the articles in `fresh`, written anew."""
         opening, closing, updated = self._opening, self._closing, self._updated
         articles = self.shared.articles
         parts: list[bytes] = []
@@ -247,13 +248,16 @@ class _Renderer:
             else:
                 at = block.find(updated) + len(updated)
                 date = block[at : block.find(b"<", at)] if at >= len(updated) else b""
-                if len(date) != len(b"1970-01-01T00:00:00Z"):
-                    return None
                 parts += (block, closing)
             newest = max(newest, date)
-        try:  # dates written alike compare as their instants
-            return parts, datetime.fromisoformat(newest.decode()) if newest else EPOCH
-        except ValueError:
+        # Dates written alike (iso_date's) compare as their instants: only the latest is read.
+        if not newest:
+            return parts, EPOCH
+        if _ISO_DATE.fullmatch(newest) is None:
+            return None
+        try:
+            return parts, datetime.fromisoformat(newest.decode())
+        except ValueError:  # a day or an hour that does not exist
             return None
 
     def _written(self, article: Article, mode: ContentMode) -> str:
@@ -392,7 +396,7 @@ class RssRenderer(_Renderer):
     media_type = layout.FORMATS["rss"].media_type
     _opening, _closing = b"    <item>\n", b"    </item>\n"
     _updated = b"<atom:updated>"
-    _tail = "  </channel>\n</rss>\n"
+    _tail = b"  </channel>\n</rss>\n"
 
     def _category(self, term: str, scheme: str) -> str:
         return f'      <category domain="{_attribute(scheme)}">{_text(term)}</category>\n'
