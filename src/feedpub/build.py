@@ -396,9 +396,9 @@ def _spliceable(rules: Rules, store: LocalStore, stale: Sequence[Page]) -> Splic
     """The pages of `stale` to make from their last documents (see Rules.spliceable)."""
     from .formats import can_splice
 
-    if not any(can_splice(page) for page in stale):
-        return Spliceable(frozenset(), frozenset())
     previous = rules.previous
+    if not rules.trusted or not previous.digests or not any(map(can_splice, stale)):
+        return Spliceable(frozenset(), frozenset())
     before = {
         file[0]: stored[:DIGEST_LENGTH]
         for file, stored in zip(previous.files, previous.digests, strict=False)
