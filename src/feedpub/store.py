@@ -142,13 +142,17 @@ def _flush(temporary: str, path: Path) -> None:
 
 
 def _replace(path: Path, data: bytes | Iterable[bytes], mode: int) -> None:
+    _install(path, mode, lambda file: file.write(data) if isinstance(data, bytes)
+             else file.writelines(data))  # fmt: skip
+
+
+def _install(path: Path, mode: int, write: Callable[[BinaryIO], object]) -> None:
+    """A temporary file beside `path`, filled by `write` and flushed to the disk, renamed
+    over `path`; removed when anything fails."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:
-            if isinstance(data, bytes):
-                file.write(data)
-            else:
-                file.writelines(data)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, mode)
@@ -186,22 +190,14 @@ def _write_unless_same(path: Path, chunks: Iterator[bytes], mode: int) -> bool:
             else:
                 if not old.read(1):
                     return False
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-        try:
-            with os.fdopen(handle, "wb") as file:
-                if old is not None and matched:
-                    _copy_start(old, file, matched)
-                file.write(first)
-                file.writelines(chunks)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(temporary, mode)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+
+        def write(file: BinaryIO) -> None:
+            if old is not None and matched:
+                _copy_start(old, file, matched)
+            file.write(first)
+            file.writelines(chunks)
+
+        _install(path, mode, write)
     return True
 
 
