@@ -190,3 +190,72 @@ def test_summary_of_html_is_unchanged(body: str, length: int) -> None:
 )
 def test_edge_bodies_are_unchanged(body: str, mode: ContentMode) -> None:
     same(body, FeedsConfig(content=mode, summary_length=40), MarkdownConfig())
+
+
+# Markdown with no `<`: bodies that may skip the HTML pass (content._renderers_own), with
+# what would make the pass change their markup: bare addresses in text (and one written as
+# an entity), template code in an address, odd classes on code, `>` in a title.
+PLAIN_PIECES = [piece for piece in PIECES if "<" not in piece] + [
+    "see https://bare.example/x", "www.example.org", "write to me@mail.example", "me&#64;x.example",
+    "a://b", "[t](https://example.com/r)", "[t](/a \"x > y\")", "![i](/p.png \"a > b\")",
+    "[t](%7B%7Burl%7D%7D)", "![i](%7b%25x%25%7d)", "[t](/a?q=%7B%7B)", "```c++\nx\n```",
+    "```py{x}\ny\n```", "``` \"q\"\nz\n```", "```a&b\nw\n```", "~~~language-py\nv\n~~~",
+    "| l | c | r |\n|:--|:-:|--:|\n| 1 | 2 | 3 |", "> > quote *in* quote", "***x***",
+    "[![img](/i.png)](https://example.com/)", "`code with https://x.example`", "1. a\n   1. b",
+]  # fmt: skip
+plain_bodies = st.lists(
+    st.tuples(
+        st.one_of(
+            st.sampled_from(PLAIN_PIECES),
+            st.text(alphabet="ab >/=\"'&;#*_[]()!-:.@\n", max_size=12),
+        ),
+        st.sampled_from(SEPARATORS),
+    ),
+    max_size=30,
+).map(lambda parts: "".join(text + separator for text, separator in parts))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=plain_bodies,
+    mode=st.sampled_from(ContentMode),
+    length=st.sampled_from([1, 12, 40, 300]),
+    markdown=markdowns,
+)
+def test_plain_markdown_renders_as_the_whole_pipeline_renders_it(
+    body: str, mode: ContentMode, length: int, markdown: MarkdownConfig
+) -> None:
+    """The short way (no HTML pass, the summary read from the renderer's HTML) gives what the
+    whole pipeline gives and what the reference gave, whole: HTML, summary and warnings."""
+    feeds = FeedsConfig(content=mode, summary_length=length)
+    entry = article(body, None, False)
+    new = render_article(entry, feeds, markdown=markdown)
+    assert new == render_article(entry, feeds, markdown=markdown, short=False)
+    assert new == content_reference.render_article(entry, feeds, markdown=markdown)
+
+
+LONG_WAY = [
+    "see https://bare.example/x now", "mail me@mail.example", "go to www.example.org",
+    "at me&#64;mail.example", "[t](%7B%7Burl%7D%7D)", "![i](%7b%25x%25%7d)",
+    "```py{x}\ny\n```", "```a&b\nw\n```", "a <b>tag</b>", "{{ value }}", "[^1]\n\n[^1]: n",
+    "- [ ] task", "> " * 60 + "deep",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "short"),
+    [
+        ('Plain *text* with [a link](https://example.com/r "a > b") and `code`.', True),
+        ("```c++\nx\n```\n\n| l | r |\n|:--|--:|\n| 1 | 2 |\n\n![i](/p.png)", True),
+        ("`https://in.code.example` and [www.in.link.example](/x)", False),
+        *((body, False) for body in LONG_WAY),
+    ],
+)
+def test_which_bodies_take_the_short_way(body: str, short: bool) -> None:
+    from feedpub.content import _renderers_own, markdown_to_html
+
+    rendered = markdown_to_html(body)
+    assert (_renderers_own(body, rendered, rendered.count("<"), MarkdownConfig()) is not None) \
+        is short  # fmt: skip
+    for mode in ContentMode:
+        same(body, FeedsConfig(content=mode, summary_length=40), MarkdownConfig())

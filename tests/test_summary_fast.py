@@ -38,7 +38,8 @@ LENGTHS = st.sampled_from([10, 40, 300, 5000])
 
 def _reference(body: str, length: int, options: MarkdownConfig, mode: ContentMode) -> str:
     feeds = FeedsConfig(content=mode, summary_length=length)
-    return render_article(article(body, None, False), feeds, markdown=options).content.summary
+    entry = article(body, None, False)
+    return render_article(entry, feeds, markdown=options, short=False).content.summary
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

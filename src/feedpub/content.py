@@ -14,7 +14,9 @@ The pipeline, each step linear in the size of the body:
    autolink extension), turns task-list checkboxes into ☐/☑, keeps
    ``language-*`` classes on code, prefixes footnote ids with the entry's own
    prefix, replaces embeds with links to what they embedded, and measures how
-   deep the elements nest.
+   deep the elements nest. Markup only the renderer wrote, from a body of plain
+   Markdown, with nothing in it for this pass to change (most articles), skips it
+   (:func:`_renderers_own`), and its summary is read from the start of that markup.
 3. nh3 sanitises with an allow-list, and every link and image address is made
    absolute against the article's own address, as feed readers show content
    away from the page it came from (a footnote link stays a link inside the
@@ -91,7 +93,8 @@ _CLOSES_P = frozenset(
 _NO_SELF_NESTING = frozenset(["p", "li", "dt", "dd", "tr", "td", "th", "a", "option"])
 _NO_LINKS_INSIDE = frozenset(["a", "code", "pre"])
 
-_OPENING_TAG = re.compile(r"""<[A-Za-z][A-Za-z0-9]*(?:\s+[^\s"'>/=]+(?:="[^"]*")?)*\s*/?>""")
+# A start tag with attributes, as the sanitiser writes them (one with none has no address).
+_OPENING_TAG = re.compile(r"""<[A-Za-z][A-Za-z0-9]*(?:\s+[^\s"'>/=]+(?:="[^"]*")?)+\s*/?>""")
 _ADDRESS = re.compile(r'(\s)(href|src|cite|srcset|id)="([^"]*)"')
 _BLOCK_BOUNDARY = re.compile(
     r"</?(?:p|br|li|h[1-6]|blockquote|div|figure|figcaption|tr|td|th|pre|dd|dt|hr)\b"
@@ -162,6 +165,7 @@ def render_article(
     *,
     markdown: MarkdownConfig | None = None,
     first_line: int = 1,
+    short: bool = True,
 ) -> Rendered:
     """The entry's summary (the deck, else the body's start) and, in full mode, its HTML.
 
@@ -171,9 +175,14 @@ def render_article(
     HTML nested deeper than MAX_DEPTH (no real article is; a hostile one would
     make the sanitiser take minutes) is published as plain text instead, with a
     warning, and `flattened` says so.
+
+    A body whose HTML is the Markdown renderer's own markup with nothing for the
+    HTML pass to change (see :func:`_renderers_own`: most articles) skips that
+    pass, and its summary is read from the start of that HTML. `short=False`
+    takes the whole pipeline whatever the body: what the short way must equal.
     """
     options = markdown or MarkdownConfig()
-    text = article.body if body is None else body
+    text = original = article.body if body is None else body
     report = _Report(article.path, text, first_line)
     text = _mark_templates(text, options, report)
     text = _defuse_raw_blocks(text, options)
@@ -184,8 +193,11 @@ def render_article(
     # Only the summary's text is wanted: the HTML pass writes no attributes and the
     # sanitiser's output keeps its addresses as they are, neither of which changes any text.
     text_only = feeds.content is ContentMode.SUMMARY
+    own = _renderers_own(original, rendered, tags, options) if short else None
     prepared = (
-        None
+        _Prepared(rendered, own)  # nothing for the HTML pass to change: sanitised as it is
+        if own is not None
+        else None
         if tags > MAX_TAGS
         else _prepare(rendered, base, prefix, options, report, text_only=text_only)
     )
@@ -206,6 +218,8 @@ def render_article(
 
     if article.subtitle:
         summary = article.subtitle
+    elif own is not None:  # its text is the rendered HTML's: read only as much as is cut
+        summary = _rendered_summary(rendered, feeds.summary_length)
     else:
         marked = _marked_summary(rendered, base, prefix, options)
         if marked is None:
@@ -227,6 +241,50 @@ def render_article(
         )
         return Rendered(Content(summary, None), flattened, report.problems())
     return Rendered(Content(summary, html), flattened, report.problems())
+
+
+def _renderers_own(body: str, rendered: str, tags: int, options: MarkdownConfig) -> int | None:
+    """How deep `rendered` nests when it is markup only the Markdown renderer wrote (from
+    `body`) that the HTML pass would pass on unchanged but for what the sanitiser does
+    alike (the form of a tag, an attribute it drops); None when the pass must read it.
+
+    Such markup comes from a body with no HTML, template code, footnote or task (see
+    :func:`_plain_markdown`), and is balanced, with every `<` the start of a tag. What the
+    pass would still change is looked for: an address holding template code, a class on
+    code that is not one `language-*`, and (with autolinks) text that may hold a bare
+    address; and the markup nests no deeper than summary_of's short path allows.
+    """
+    if (
+        tags > MAX_TAGS or not _plain_markdown(body)
+        or (("{" in rendered or "%7" in rendered) and _TEMPLATED.search(rendered))
+        or rendered.count(' class="') != len(_LANGUAGE_CLASS.findall(rendered))
+        or (options.autolinks and _hint_in_text(rendered))
+    ):  # fmt: skip
+        return None
+    depth = _depth(rendered)
+    return depth if depth <= MAX_DEPTH // 2 else None
+
+
+# The only class the renderer writes from a body of plain Markdown, when the pass keeps it.
+_LANGUAGE_CLASS = re.compile(r'<code class="language-[A-Za-z0-9_+#.-]+">')
+
+
+def _hint_in_text(rendered: str) -> bool:
+    """True when a bare address may start in the text of the renderer's markup: what
+    :data:`_LINK_HINT` finds (each found by a search in C, many times faster than the
+    expression) outside a tag (one is open when the last `<` before it is after the last
+    `>`). A `>` in an attribute's value only makes a hint in that tag count as text: the
+    long way, never a link missed."""
+    lowered = rendered.lower()
+    if len(lowered) != len(rendered):  # a letter lowered into two: positions would move
+        return True
+    for needle in ("://", "www.", "@"):
+        at = lowered.find(needle)
+        while at >= 0:
+            if rendered.rfind("<", 0, at) <= rendered.rfind(">", 0, at):
+                return True
+            at = lowered.find(needle, at + 1)
+    return False
 
 
 def summary_of(article: Article, feeds: FeedsConfig, *, markdown: MarkdownConfig | None = None
