@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import random
 import shutil
 import signal
@@ -287,21 +288,17 @@ def test_an_oversized_article_is_reported_and_skipped(tmp_path: Path) -> None:
 
 def test_an_unreadable_article_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file that cannot be read is named with the reason; the others are published."""
-    import builtins
-
-    from feedpub import load
-
     articles, out = tmp_path / "articles", tmp_path / "feeds"
     make_site(articles, 2, "first")
     unreadable = articles / "article-0001.md"
-    real = builtins.open
+    real = os.open
 
     def guarded_open(path: object, *args: object, **kwargs: object) -> object:
-        if str(path) == str(unreadable):
+        if str(path) == str(unreadable):  # as a file this user may not read would
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path, *args, **kwargs)  # type: ignore[call-overload]
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(load, "open", guarded_open, raising=False)
+    monkeypatch.setattr(os, "open", guarded_open)
     result = build_site(articles, out)
     assert result.exit_code == 1
     assert f"{unreadable}: error: cannot be read: Permission denied" in result.output

@@ -94,3 +94,24 @@ def test_an_unchanged_file_keeps_its_cached_parse_in_a_worker(
     again = load.load_articles(articles, config, cache=touched, jobs=2, now=NOW, cards=True)
     assert again.parsed == first.parsed - len(touched)
     assert seen(again)["fresh"] == seen(first)["fresh"]
+
+
+@pytest.mark.parametrize("length", [0, 1, 4095, 65_536, 65_537, 300_000])
+@pytest.mark.parametrize("told", ["exact", "less", "more", "none"])
+def test_a_file_is_read_whole_whatever_size_its_stat_gave(
+    tmp_path: Path, length: int, told: str
+) -> None:
+    """The stat may be out of date by the time the file is read: it grew or shrank."""
+    data = bytes(range(256)) * (length // 256) + b"x" * (length % 256)
+    path = tmp_path / "a.md"
+    path.write_bytes(data)
+    size = {"exact": length, "less": length // 3, "more": length * 2 + 10, "none": 0}[told]
+    assert load.read_bytes(path, size) == data
+    assert load.read_bytes(str(path), size) == data
+
+
+def test_reading_what_is_not_a_file_raises_an_os_error(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError):
+        load.read_bytes(tmp_path, 10)
+    with pytest.raises(FileNotFoundError):
+        load.read_bytes(tmp_path / "missing.md")

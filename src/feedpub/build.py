@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from operator import itemgetter
 from pathlib import Path
 from typing import cast
 
@@ -30,7 +31,6 @@ from .model import Article, Config, Group, Listed, Page
 from .regroup import Regrouped
 from .source import Archived, Source
 from .state import (
-    DIGEST_LENGTH,
     Cached,
     Document,
     File,
@@ -399,11 +399,8 @@ def _spliceable(rules: Rules, store: LocalStore, stale: Sequence[Page]) -> Splic
     previous = rules.previous
     if not rules.trusted or not previous.digests or not any(map(can_splice, stale)):
         return Spliceable(frozenset(), frozenset())
-    before = {
-        file[0]: stored[:DIGEST_LENGTH]
-        for file, stored in zip(previous.files, previous.digests, strict=False)
-        if stored
-    }
+    # Each file's digest then, and its listing's key after it ("" for one in no group).
+    before = dict(zip(map(itemgetter(0), previous.files), previous.digests, strict=False))
     return rules.spliceable(store, stale, before)
 
 

@@ -620,10 +620,29 @@ def read_articles(
 def _read(path: Path) -> bytes | None:
     """A file's bytes read again after loading; None when it can no longer be read."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_bytes(path)
     except OSError:
         return None
+
+
+def read_bytes(path: str | Path, size: int = 0) -> bytes:
+    """A file's bytes, read by system calls alone (a file object's layers cost a small file
+    as much again as its read: 17 against 9 µs here), `size` (its stat's) in one read and
+    whatever it has beyond that after. Raises OSError."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(descriptor, size + 1 if size > 0 else 1 << 16)
+        if not data:
+            return data
+        more = os.read(descriptor, 1 << 16)  # at the end already, for a file as its stat said
+        if not more:
+            return data
+        parts = [data, more]
+        while more := os.read(descriptor, 1 << 20):
+            parts.append(more)
+        return b"".join(parts)
+    finally:
+        os.close(descriptor)
 
 
 Work = tuple[File, Cached | None]
@@ -717,8 +736,7 @@ def _parse_file(
         )
         return None, (Problem(file.path, message),), False
     try:
-        with open(file.path, "rb") as handle:
-            raw = handle.read()
+        raw = read_bytes(file.path, file.stat.size)
     except OSError as error:
         return None, (Problem(file.path, f"cannot be read: {error.strerror}"),), False
     from .parse import digest, parse_article  # here: a build with nothing to parse skips them
