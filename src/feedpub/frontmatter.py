@@ -23,10 +23,11 @@ characters XML forbids after unescaping, with a warning naming the field.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TypeAlias
+from types import MappingProxyType
+from typing import NamedTuple, TypeAlias
 
 from .errors import ArticleError, Problem, Severity
 
@@ -43,13 +44,15 @@ MAX_DEPTH = 20
 Value: TypeAlias = "str | list[Value] | dict[str, Value]"
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One front matter value, the line it was written on, and the lines of its own keys."""
+class Field(NamedTuple):
+    """One front matter value, the line it was written on, and the lines of its own keys.
+
+    A tuple: every article makes several, and a tuple is made in a fifth of the time a frozen
+    dataclass takes."""
 
     value: Value
     line: int
-    lines: dict[str, int] = field(default_factory=dict)
+    lines: Mapping[str, int] = MappingProxyType({})  # shared, and read only
 
 
 class Form:
