@@ -408,3 +408,14 @@ def test_body_first_line_counts_the_front_matter() -> None:
     """The body of a file whose front matter takes three lines starts on line 4."""
     text = "---\ntitle: A\n---\nBody\n"
     assert body_first_line(text, "Body\n") == 4
+
+
+@given(st.text(alphabet=st.one_of(
+    st.sampled_from("\x00\x01\x08\t\n\x0b\x0c\r\x0e\x1f\x7f\x85\ud800\udfff\ufffd\ufffe\uffff"),
+    st.characters(),
+)))  # fmt: skip
+def test_xml_text_removes_just_what_xml_forbids(text: str) -> None:
+    """The quick test of the bytes agrees with the expression, surrogates and all."""
+    from feedpub.content import xml_text
+
+    assert xml_text(text) == FORBIDDEN.sub("", text)

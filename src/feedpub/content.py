@@ -41,7 +41,7 @@ import nh3
 import pyromark
 
 from .errors import Problem, Severity
-from .frontmatter import FORBIDDEN
+from .frontmatter import FORBIDDEN, xml_clean
 from .model import Article, Content, ContentMode, FeedsConfig, MarkdownConfig
 from .urls import absolute, quote_iri
 
@@ -373,7 +373,14 @@ def footnote_prefix(article_id: str) -> str:
 
 def xml_text(text: str) -> str:
     """`text` without the characters XML 1.0 forbids (a character reference such as
-    ``&#x1b;`` in the Markdown can bring one back after the article was cleaned)."""
+    ``&#x1b;`` in the Markdown can bring one back after the article was cleaned). Text
+    that holds none, nearly all, is told by its UTF-8 bytes, tested in C (an article's HTML
+    here: 16 against 50–70 µs for the expression; a surrogate cannot be encoded)."""
+    try:
+        if xml_clean(text.encode()):
+            return text
+    except UnicodeEncodeError:
+        pass
     return FORBIDDEN.sub("", text)
 
 
