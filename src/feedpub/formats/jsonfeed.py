@@ -45,7 +45,7 @@ class JsonRenderer:
 
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
-        self._items: dict[tuple[str, ContentMode], str] = {}
+        self._items: dict[tuple[str, ContentMode], bytes] = {}  # encoded once, joined as is
         self._left = shared.uses.get("json", {})  # counted down here
 
     def render(self, page: Page) -> bytes:
@@ -74,18 +74,24 @@ class JsonRenderer:
         if not items:
             feed["items"] = []
         text = json.dumps(feed, ensure_ascii=False, indent=2)
-        if items:  # as json.dumps(indent=2) writes them, each item serialised once a build
-            text = text[:-2] + ',\n  "items": [\n' + ",\n".join(items) + "\n  ]\n}"
         forget(self._items, self._left, page)
-        return (text + "\n").encode()
+        if not items:
+            return (text + "\n").encode()
+        # As json.dumps(indent=2) writes them, each item serialised once a build; the
+        # document is one join of the encoded pieces.
+        parts = [text[:-2].encode(), b',\n  "items": [\n']
+        for item in items:
+            parts += (item, b",\n")
+        parts[-1] = b"\n  ]\n}\n"
+        return b"".join(parts)
 
-    def _item(self, article: Article, mode: ContentMode) -> str:
+    def _item(self, article: Article, mode: ContentMode) -> bytes:
         """An item as written in every document that holds it (at its depth there)."""
         key = (article.source, mode)
         item = self._items.get(key)
         if item is None:
             written = json.dumps(self._fields(article, mode), ensure_ascii=False, indent=2)
-            item = self._items[key] = "    " + written.replace("\n", "\n    ")
+            item = self._items[key] = ("    " + written.replace("\n", "\n    ")).encode()
         return item
 
     def _fields(self, article: Article, mode: ContentMode) -> dict[str, Any]:

@@ -185,7 +185,7 @@ class _Renderer:
 
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
-        self._entries: dict[tuple[str, ContentMode], str] = {}
+        self._entries: dict[tuple[str, ContentMode], bytes] = {}  # encoded once, joined as is
         self._categories: dict[tuple[bool, str], str] = {}  # (topic?, name) → its category
         self._people: dict[Person, str] = {}  # an entry's author → its element
         name = "rss" if self.rss else "atom"
@@ -200,10 +200,11 @@ class _Renderer:
     def render(self, page: Page) -> bytes:
         """The document of `page`."""
         articles = entries_of(page, self.shared)
-        parts = [self._head(page, _newest(articles), articles)]
+        parts = [self._head(page, _newest(articles), articles).encode()]
         parts += map(self._written, articles, repeat(page.content))
+        parts.append(self._tail)
         forget(self._entries, self._left, page)
-        return "".join(parts).encode() + self._tail
+        return b"".join(parts)  # the document's one copy
 
     def splice(self, page: Page, last: bytes, fresh: AbstractSet[str]) -> bytes | None:
         """The document of `page` made from `last`, the document the last build rendered
@@ -243,7 +244,7 @@ class _Renderer:
                 if source not in articles:
                     return None
                 article = articles[source]
-                parts.append(self._written(article, page.content).encode())
+                parts.append(self._written(article, page.content))
                 date = iso_date(article.updated).encode()
             else:
                 at = block.find(updated) + len(updated)
@@ -260,7 +261,7 @@ class _Renderer:
         except ValueError:  # a day or an hour that does not exist
             return None
 
-    def _written(self, article: Article, mode: ContentMode) -> str:
+    def _written(self, article: Article, mode: ContentMode) -> bytes:
         """An entry as written, once a build for each article and content mode."""
         key = (article.source, mode)
         entry = self._entries.get(key)
@@ -268,7 +269,7 @@ class _Renderer:
             content = self.shared.contents[article.source]
             entry = self._entries[key] = self._entry(
                 article, content, full=mode is ContentMode.FULL
-            )
+            ).encode()
         return entry
 
     def _extra_links(self, page: Page, indent: str, tag: str) -> str:
