@@ -33,7 +33,7 @@ PIECES = [
     "[r]: http://example.org/ref", "[^1]", "[^1]: A note with [a link](x.html).", "[^n b]",
     "[^n b]: odd label", "![img](pic.png)", "![alt *x*](https://cdn.example/p.jpg \"title\")",
     "<https://auto.example/x>", "https://bare.example/path.", "www.example.org/w",
-    "me@mail.example",
+    "me@mail.example", "WWW.UPPER.example/x", "İstanbul www.tr.example",  # İ lowers into two
     "a_b_c", "\\*not\\*", "line  \nbreak",
     # entities
     "&amp;", "&lt;b&gt;", "&notit;", "&#x1b;", "&#128;", "&copy", "&nbsp;", "&quot;",
