@@ -312,3 +312,42 @@ def test_a_document_that_cannot_be_flushed_fails_the_build_and_leaves_the_old_on
     monkeypatch.setattr(feedpub.store.os, "fsync", real_fsync)
     assert build_site(articles, out, None, "-q").exit_code == 0
     assert "Second 2" in (out / "all.rss").read_text()
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 23])
+def test_contents_rendered_by_workers_are_those_one_process_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """Workers are sent where each chunk of the work starts and ends, and read the work
+    they inherited: every article's content comes back, in order, whatever the chunks."""
+    import feedpub.source
+
+    articles = tmp_path / "articles"
+    for number in range(count):
+        write_article(
+            articles, f"a{number:03d}.md",
+            f"title: Article {number}\nsection: S{number % 3}\n"
+            f"published: 2021-01-01T00:{number:02d}:00Z",
+            f"Body {number}, *emphasised* and [linked](/n/{number}/).\n",
+        )  # fmt: skip
+    assert build_site(articles, tmp_path / "one", None, "--jobs", "1").exit_code == 0
+    import multiprocessing.pool
+
+    sent: list[object] = []
+    original = multiprocessing.pool.Pool.map
+
+    def spying(pool: object, func: object, iterable: list[object], **kwargs: object) -> object:
+        if func is feedpub.source._render_in_worker:
+            sent.extend(iterable)
+        return original(pool, func, iterable, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(feedpub.source, "PARALLEL_RENDER", 1)
+    monkeypatch.setattr(multiprocessing.pool.Pool, "map", spying)
+    assert build_site(articles, tmp_path / "two", None, "--jobs", "2").exit_code == 0
+    assert documents(tmp_path / "two") == documents(tmp_path / "one")
+    # Only spans were sent, and they cover the work: one place each, from the first.
+    assert sent
+    assert all(type(span) is tuple and len(span) == 2 for span in sent)
+    assert [span[0] for span in sent] == sorted({span[0] for span in sent})  # type: ignore[index]
+    assert sent[0][0] == 0  # type: ignore[index]
+    assert sent[-1][1] >= count  # type: ignore[index]

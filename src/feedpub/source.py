@@ -225,11 +225,15 @@ class Source:
 
         from . import content  # noqa: F401 - imported before the fork, so no worker imports it
 
-        _rendering[:] = [self]
+        # The workers inherit the work and are sent only where each chunk starts and ends:
+        # pickling every article and its body to send it cost the parent more than a core.
+        _rendering[:] = [(self, work)]
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 size = max(1, len(work) // (jobs * 4))
-                return pool.map(_render_in_worker, work, chunksize=size)
+                spans = [(start, start + size) for start in range(0, len(work), size)]
+                return [rendered for chunk in pool.map(_render_in_worker, spans, chunksize=1)
+                        for rendered in chunk]  # fmt: skip
         finally:
             _rendering.clear()
 
@@ -387,11 +391,13 @@ class _Made(Mapping[str, V]):
 
 CARD_LOG_FROM = 50  # archived articles wanted: fewer are read from their files, not the log
 PARALLEL_RENDER = 200  # contents to render: fewer are rendered faster than processes start
-_rendering: list[Source] = []  # the source whose contents forked workers render
+# The source whose contents forked workers render, and what they render (articles, bodies).
+_rendering: list[tuple[Source, list[tuple[Article, str]]]] = []
 
 
-def _render_in_worker(item: tuple[Article, str]) -> Rendered:
-    return _rendering[0]._render(*item)
+def _render_in_worker(span: tuple[int, int]) -> list[Rendered]:
+    source, work = _rendering[0]
+    return [source._render(article, body) for article, body in work[span[0] : span[1]]]
 
 
 def _summary(article: Article, card: tuple[str, str] | None) -> str | None:
