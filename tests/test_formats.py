@@ -19,6 +19,8 @@ import jsonschema
 import lxml.html
 import pytest
 from conftest import FIXTURE_SITE, TESTS, build_site, read_feed, write_article
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedpub.config import load_config
 from feedpub.load import load_articles, read_articles
@@ -226,3 +228,34 @@ def test_formats_choose_the_documents_and_the_others_are_removed(tmp_path: Path)
     assert sorted(p.name for p in out.rglob("*") if p.is_file() and p.name[0] != ".") == [
         "all.rss", "index.html", "index.opml", "mine.json", "news.rss"
     ]  # fmt: skip
+
+
+_JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(1 << 80), max_value=1 << 80),
+    st.text(),
+    st.text(st.characters(categories=("Cs", "Cc", "Zl", "Zp", "Co", "Lo"))),  # surrogates too
+)
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON_VALUES)
+@settings(max_examples=400, deadline=None)
+def test_json_feed_bytes_are_those_json_dumps_writes(value: object) -> None:
+    """The JSON Feed writer's serialiser gives json.dumps(ensure_ascii=False, indent=2)'s
+    UTF-8 bytes for any value of the shapes an item has (integers past 64 bits and every
+    character included), and fails where encoding json's text fails (a lone surrogate)."""
+    from feedpub.formats.jsonfeed import _dumps
+
+    try:
+        expected = json.dumps(value, ensure_ascii=False, indent=2).encode()
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            _dumps(value)
+        return
+    assert _dumps(value) == expected
