@@ -1,9 +1,11 @@
-"""The templated Atom and RSS renderer writes the bytes feedgen's tree wrote, and the JSON
-Feed renderer (each item serialised once a build) the bytes it wrote before.
+"""The templated Atom and RSS renderer writes the bytes feedgen's tree wrote, the JSON
+Feed renderer (each item serialised once a build) the bytes it wrote before, and the
+templated OPML renderer the bytes lxml's tree wrote.
 
 ``feedgen_reference`` is the feedgen 1.0.0 renderer feedpub used before its
 documents were written from templates; ``jsonfeed_reference`` the JSON Feed
-renderer that serialised each document whole. Both render the same pages here: whole
+renderer that serialised each document whole; ``indexes_reference`` the OPML
+renderer that built an lxml tree. Both render the same pages here: whole
 builds of the fixture site and of a generated archive (every document of the
 build, archive pages included, in both content modes), and pages of generated
 articles whose every text is drawn from the characters XML must escape, with
@@ -20,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedgen_reference
+import indexes_reference
 import jsonfeed_reference
 import pytest
 from conftest import FIXTURE_SITE, PROJECT, build_site
@@ -27,10 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedpub.config import load_config
-from feedpub.formats import Shared, jsonfeed, xml
+from feedpub.formats import Shared, indexes, jsonfeed, xml
 from feedpub.model import Article, Content, ContentMode, Group, GroupKind, Image, Page, Person
 
-SUFFIXES = {".atom", ".rss", ".json"}
+SUFFIXES = {".atom", ".rss", ".json", ".opml"}
 RENDERERS = {
     "atom": (xml.AtomRenderer, feedgen_reference.AtomRenderer),
     "rss": (xml.RssRenderer, feedgen_reference.RssRenderer),
@@ -46,6 +49,7 @@ def _build_twice(tmp_path: Path, articles: Path, config: Path,
         patch.setattr(xml, "AtomRenderer", feedgen_reference.AtomRenderer)
         patch.setattr(xml, "RssRenderer", feedgen_reference.RssRenderer)
         patch.setattr(jsonfeed, "JsonRenderer", jsonfeed_reference.JsonRenderer)
+        patch.setattr(indexes, "OpmlRenderer", indexes_reference.OpmlRenderer)
         reference = tmp_path / "reference"
         assert build_site(articles, reference, config, "-q").exit_code == 0
     return templated, reference
@@ -168,6 +172,34 @@ def test_generated_pages_are_byte_identical(drawn: tuple[Shared, Page, str]) -> 
     shared, page, format_name = drawn
     ours, theirs = RENDERERS[format_name]
     assert ours(shared).render(page) == theirs(shared).render(page)
+
+
+@st.composite
+def indexed(draw: st.DrawFn) -> Shared:
+    """A build's groups of every kind, named with text XML must escape, for the OPML index."""
+    formats = draw(st.sampled_from(['["atom"]', '["json", "atom"]', '["rss", "json"]']))
+    config = load_config(f'[site]\nurl = "https://news.example/"\n[feeds]\nformats = {formats}\n')
+    owner = Person(draw(st.sampled_from(["", "Ed"]) | TRICKY))
+    config = replace(config, site=replace(config.site, title=draw(TRICKY), author=owner))
+    drawn = [draw(articles(number)) for number in range(draw(st.integers(0, 3)))]
+    entries = tuple(article for article, _ in drawn)
+    groups = []
+    for number in range(draw(st.integers(0, 6))):
+        kind = draw(st.sampled_from(GroupKind))
+        held = tuple(draw(st.lists(st.sampled_from(entries), max_size=3))) if entries else ()
+        groups.append(Group(kind, draw(TRICKY) or "x", f"g{number}", f"g/{number}",
+                            draw(URL), held, len(held)))  # fmt: skip
+    return Shared(config, {article.source: content for article, content in drawn},
+                  {article.source: article for article in entries}, tuple(groups))  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(indexed())
+def test_generated_opml_is_byte_identical(shared: Shared) -> None:
+    page = Page(Group(GroupKind.ALL, "All", "all", "all", "https://news.example/", (), 0),
+                "opml", "index.opml", (), ContentMode.FULL)  # fmt: skip
+    ours = indexes.OpmlRenderer(shared).render(page)
+    assert ours == indexes_reference.OpmlRenderer(shared).render(page)
 
 
 def test_an_entry_is_written_once_for_every_page_that_holds_it() -> None:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from html import escape
-
-from lxml import etree
 
 from .. import layout
 from ..content import xml_text as clean
 from ..model import Group, GroupKind, Page
 from . import Shared
+from .xml import _DAYS, _DECLARATION, _MONTHS, _attribute, _text
 
 MARKER = "generator: feedpub"  # a comment in both documents: how a sweep knows them
 HEADINGS = {
@@ -63,30 +61,41 @@ class OpmlRenderer(_Index):
         site = self.shared.config.site
         formats = self.shared.config.feeds.formats
         chosen = next(name for name in (*_READER_ORDER, *formats) if name in formats)
-        opml = etree.Element("opml", version="2.0")
-        head = etree.SubElement(opml, "head")
-        etree.SubElement(head, "title").text = clean(f"{site.title}: feeds")
+        head = [f"    <title>{_text(clean(f'{site.title}: feeds'))}</title>\n"]
         newest = [moment for group in self.shared.groups if (moment := self.updated(group))]
         if newest:
-            etree.SubElement(head, "dateModified").text = format_datetime(max(newest), usegmt=True)
+            head.append(f"    <dateModified>{_gmt(max(newest))}</dateModified>\n")
         if site.author.name:
-            etree.SubElement(head, "ownerName").text = clean(site.author.name)
-        etree.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
-        body = etree.SubElement(opml, "body")
+            head.append(f"    <ownerName>{_text(clean(site.author.name))}</ownerName>\n")
+        head.append("    <docs>http://opml.org/spec2.opml</docs>\n")
+        body = []
         for heading, groups in _kinds(self.shared.groups):
-            parent = body
+            indent = "    "
             if heading is not None:
-                parent = etree.SubElement(body, "outline", text=heading, title=heading)
+                body.append(f'    <outline text="{heading}" title="{heading}">\n')
+                indent = "      "
             for group in groups:
-                title = clean(layout.title(site, group))
-                etree.SubElement(parent, "outline", {
-                    "text": title, "title": title, "type": "rss",
-                    "xmlUrl": layout.feed_url(site, layout.document_path(group, chosen)),
-                    "htmlUrl": group.page_url,
-                })  # fmt: skip
-        data = etree.tostring(opml, encoding="UTF-8", xml_declaration=True, pretty_print=True)
-        declaration, _, rest = data.partition(b"\n")
-        return declaration + f"\n<!-- {MARKER} -->\n".encode() + rest
+                title = _attribute(clean(layout.title(site, group)))
+                address = layout.feed_url(site, layout.document_path(group, chosen))
+                body.append(f'{indent}<outline text="{title}" title="{title}" type="rss" '
+                            f'xmlUrl="{_attribute(address)}" '
+                            f'htmlUrl="{_attribute(group.page_url)}"/>\n')  # fmt: skip
+            if heading is not None:
+                body.append("    </outline>\n")
+        # As lxml's pretty printer wrote it, with the marker after the declaration.
+        parts = [_DECLARATION, f"<!-- {MARKER} -->\n", '<opml version="2.0">\n',
+                 "  <head>\n", *head, "  </head>\n",
+                 *(("  <body>\n", *body, "  </body>\n") if body else ("  <body/>\n",)),
+                 "</opml>\n"]  # fmt: skip
+        return "".join(parts).encode()
+
+
+def _gmt(moment: datetime) -> str:
+    """An RFC 822 date in UTC, as ``email.utils.format_datetime(usegmt=True)`` writes it."""
+    return (
+        f"{_DAYS[moment.weekday()]}, {moment.day:02d} {_MONTHS[moment.month]} "
+        f"{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} GMT"
+    )
 
 
 _STYLE = """
