@@ -282,6 +282,39 @@ def test_a_few_documents_are_flushed_one_by_one_and_many_by_one_sync(
     assert documents(many) == documents(few)
 
 
+def test_each_staged_document_starts_for_the_disk_at_once_and_a_refusal_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each document's staged file is handed to the disk's writeback as soon as it is
+    written, so that the sync before the renames waits for little; a filesystem that
+    refuses the hint (EINVAL) builds the same documents."""
+    import os
+
+    articles = tmp_path / "articles"
+    _site(articles, 3)
+    hinted: list[str] = []
+    real = os.posix_fadvise
+
+    def spying(descriptor: int, offset: int, length: int, advice: int) -> None:
+        assert (offset, length, advice) == (0, 0, os.POSIX_FADV_DONTNEED)
+        hinted.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        real(descriptor, offset, length, advice)
+
+    monkeypatch.setattr(feedpub.store.os, "posix_fadvise", spying)
+    hinting = tmp_path / "hinting"
+    assert build_site(articles, hinting, None, "-q").exit_code == 0
+    written = sorted(Path(name).name for name in documents(hinting))
+    assert _staged_names(hinted) == written
+
+    def refusing(descriptor: int, offset: int, length: int, advice: int) -> None:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(feedpub.store.os, "posix_fadvise", refusing)
+    refused = tmp_path / "refused"
+    assert build_site(articles, refused, None, "-q").exit_code == 0
+    assert documents(refused) == documents(hinting)
+
+
 def test_a_document_that_cannot_be_flushed_fails_the_build_and_leaves_the_old_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -86,17 +86,31 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], mode: int = 0o644) -
 
 
 def _staged(path: Path, data: bytes, mode: int = 0o644) -> str:
-    """`data` in a temporary file beside `path`, not yet flushed nor renamed (see _commit)."""
+    """`data` in a temporary file beside `path`, on its way to the disk but not waited for,
+    not yet renamed (see _commit)."""
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
         )
         with os.fdopen(handle, "wb") as file:
             file.write(data)
+            file.flush()
+            _start_writing(file.fileno())
         os.chmod(temporary, mode)
     except OSError as error:
         raise OutputError(str(path), error) from None
     return temporary
+
+
+def _start_writing(descriptor: int) -> None:
+    """Start writing the file's data to the disk, without waiting for it (Linux starts writing
+    a file's changed pages when told they are not needed, and keeps them): the kernel writes
+    each staged document while the next are rendered, so the flush before the renames waits
+    for little (cold, 1,000 articles: the sync of 92 MB took 55 ms after the last document
+    and 1.6 ms with this). A filesystem that refuses the hint only waits longer there."""
+    if hasattr(os, "posix_fadvise"):
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 FLUSHED_ONE_BY_ONE = 64  # staged files up to which each is flushed alone (see _commit)
