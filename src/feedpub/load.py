@@ -705,7 +705,7 @@ def _parse_in_worker(number: int) -> tuple[int, list[Any]] | None:
     objects.
     """
     work, counter, size = _worker_work[0]
-    chunk = _take(counter, len(work), size)
+    chunk = take_chunk(counter, len(work), size)
     if chunk is None:
         return None
     records: list[Any] = []
@@ -769,7 +769,7 @@ def _chunk_size(files: int, jobs: int) -> int:
     return max(1, min(MAX_CHUNK, -(-files // (jobs * CHUNKS_PER_JOB))))
 
 
-def _take(counter: Any, files: int, size: int) -> int | None:
+def take_chunk(counter: Any, files: int, size: int) -> int | None:
     """The number of the next chunk no process has taken, now taken; None when none is left."""
     with counter.get_lock():
         chunk: int = counter.value
@@ -832,7 +832,7 @@ def _parse_chunks(
                                  error_callback=broke)  # fmt: skip
             for chunk in range(chunks):
                 while chunk not in done:
-                    mine = _take(counter, len(work), size) if PARENT_PARSES else None
+                    mine = take_chunk(counter, len(work), size) if PARENT_PARSES else None
                     if mine is not None:
                         done[mine] = _parse_chunk(work, mine, size, settings)
                         continue

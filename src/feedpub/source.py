@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .cards import Cards
 from .load import (
@@ -26,6 +26,7 @@ from .load import (
     read_articles,
     read_bodies,
     scan,
+    take_chunk,
 )
 from .model import Article, Config, Content, ContentMode, Listed, Page
 from .state import Cached, Card, File, Rendered, State, article_from, unpack_card
@@ -225,17 +226,28 @@ class Source:
 
         from . import content  # noqa: F401 - imported before the fork, so no worker imports it
 
-        # The workers inherit the work and are sent only where each chunk starts and ends:
-        # pickling every article and its body to send it cost the parent more than a core.
-        _rendering[:] = [(self, work)]
+        # The workers inherit the work and take the next chunk of it no process has taken (a
+        # shared counter), as this process does meanwhile: they send back only their chunks'
+        # contents, and a worker fewer is started (pickling every article and its body to
+        # send it cost the parent more than a core).
+        context = multiprocessing.get_context("fork")
+        size = max(1, len(work) // (jobs * 4))
+        chunks = -(-len(work) // size)
+        counter = context.Value("q", 0)
+        _rendering[:] = [(self, work, counter, size)]
+        done: dict[int, list[Rendered]] = {}
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                size = max(1, len(work) // (jobs * 4))
-                spans = [(start, start + size) for start in range(0, len(work), size)]
-                return [rendered for chunk in pool.map(_render_in_worker, spans, chunksize=1)
-                        for rendered in chunk]  # fmt: skip
+            with context.Pool(jobs - 1) as pool:
+                theirs = [pool.apply_async(_render_in_worker) for _ in range(chunks)]
+                while (chunk := take_chunk(counter, len(work), size)) is not None:
+                    done[chunk] = _render_chunk(chunk)
+                for result in theirs:
+                    found = result.get()
+                    if found is not None:
+                        done[found[0]] = found[1]
         finally:
             _rendering.clear()
+        return [rendered for chunk in range(chunks) for rendered in done[chunk]]
 
     def _render(self, article: Article, body: str) -> Rendered:
         from .content import render_article
@@ -391,13 +403,24 @@ class _Made(Mapping[str, V]):
 
 CARD_LOG_FROM = 50  # archived articles wanted: fewer are read from their files, not the log
 PARALLEL_RENDER = 200  # contents to render: fewer are rendered faster than processes start
-# The source whose contents forked workers render, and what they render (articles, bodies).
-_rendering: list[tuple[Source, list[tuple[Article, str]]]] = []
+# The source whose contents forked workers render, what they render (articles, bodies), the
+# counter of the chunks taken and the size of a chunk: inherited by the workers.
+_rendering: list[tuple[Source, list[tuple[Article, str]], Any, int]] = []
 
 
-def _render_in_worker(span: tuple[int, int]) -> list[Rendered]:
-    source, work = _rendering[0]
-    return [source._render(article, body) for article, body in work[span[0] : span[1]]]
+def _render_chunk(chunk: int) -> list[Rendered]:
+    source, work, _counter, size = _rendering[0]
+    return [
+        source._render(article, body) for article, body in work[chunk * size : (chunk + 1) * size]
+    ]
+
+
+def _render_in_worker() -> tuple[int, list[Rendered]] | None:
+    """In a worker: the number of the next chunk no process has taken and its contents, or
+    None when every chunk is taken."""
+    _source, work, counter, size = _rendering[0]
+    chunk = take_chunk(counter, len(work), size)
+    return None if chunk is None else (chunk, _render_chunk(chunk))
 
 
 def _summary(article: Article, card: tuple[str, str] | None) -> str | None:
