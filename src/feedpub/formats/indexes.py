@@ -72,7 +72,8 @@ class OpmlRenderer(_Index):
         for heading, groups in _kinds(self.shared.groups):
             indent = "    "
             if heading is not None:
-                body.append(f'    <outline text="{heading}" title="{heading}">\n')
+                named = _attribute(heading)
+                body.append(f'    <outline text="{named}" title="{named}">\n')
                 indent = "      "
             for group in groups:
                 title = _attribute(clean(layout.title(site, group)))
