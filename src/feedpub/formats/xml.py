@@ -352,10 +352,11 @@ class AtomRenderer(_Renderer):
     def _entry(self, article: Article, content: Content, *, full: bool) -> str:
         i = "    "
         url = _attribute(article.url)
+        updated = iso_date(article.updated)
         parts = [
             f'  <entry xml:base="{url}">\n{i}<id>{_text(article.id)}</id>\n'
             f"{i}<title>{_text(clean(article.title))}</title>\n"
-            f"{i}<updated>{iso_date(article.updated)}</updated>\n",
+            f"{i}<updated>{updated}</updated>\n",
             *map(self._author, article.authors),
         ]
         body = entry_html(article, content, full=full)
@@ -376,7 +377,10 @@ class AtomRenderer(_Renderer):
         if not media:
             parts.append(summary)
         parts.append(self._categories_of(article))
-        parts.append(f"{i}<published>{iso_date(article.published)}</published>\n")
+        # One instant, one date (most articles were never updated): written once.
+        published = updated if article.published == article.updated \
+            else iso_date(article.published)  # fmt: skip
+        parts.append(f"{i}<published>{published}</published>\n")
         if media:
             parts += [media, summary]
         parts.append("  </entry>\n")
