@@ -270,3 +270,32 @@ def test_a_log_cut_inside_a_frame_is_rewritten_not_appended_to(
         again = Cards(tmp_path, "print")
         assert again.get("a0.md", live["a0.md"]) == edited["a0.md"], round_
         assert feedpub.cards._load(log, "print")[2], "read to its end: whole frames only"
+
+
+@pytest.mark.parametrize("held", [1, 2, 100_000])
+def test_articles_made_from_records_are_the_articles_whatever_the_people_held(
+    monkeypatch: pytest.MonkeyPatch, held: int
+) -> None:
+    """An article made again from its record equals the article, with its authors in order
+    and its dates as written (updated or not), however few persons are held made at once."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    import feedpub.state
+    from feedpub.model import Article, Person
+    from feedpub.state import article_from, article_record
+
+    monkeypatch.setattr(feedpub.state, "MAX_PEOPLE", held)
+    monkeypatch.setattr(feedpub.state, "_PEOPLE", {})
+    people = [Person("Ann"), Person("Bo", "bo@news.example"), Person("Cy", None, "https://c.x/")]
+    when = datetime(2021, 4, 1, 9, 30, tzinfo=timezone(timedelta(hours=9)))
+    articles = [
+        Article(f"a{n}.md", f"tag:x,2021:{n}", f"a{n}", "A", "World", ("T",), when,
+                when + timedelta(hours=n % 2), "https://news.example/a/",
+                tuple(people[n % 3 :] + people[: n % 2]), "", source=f"a{n}.md")
+        for n in range(7)
+    ]  # fmt: skip
+    for article in articles:
+        made = article_from(article_record(article))
+        assert made == article
+        assert made.updated.astimezone(UTC) == article.updated.astimezone(UTC)
+        assert (made.updated is made.published) == (article.updated == article.published)

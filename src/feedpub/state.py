@@ -947,13 +947,34 @@ def article_record(article: Article) -> ArticleRecord:
 
 
 def article_from(record: tuple[Any, ...]) -> Article:
-    """The article a record (an :class:`ArticleRecord`, or the plain tuple stored) holds."""
+    """The article a record (an :class:`ArticleRecord`, or the plain tuple stored) holds.
+
+    Its authors are made once a process for each person (an archive's articles share a few
+    hundred bylines), and a date updated when published is one object.
+    """
     (path, id_, slug, title, section, topics, published, updated, url, authors, body, subtitle,
      image, draft, source, digest) = record  # fmt: skip
+    when = datetime.fromisoformat(published)
     return Article(
         path=path, id=id_, slug=slug, title=title, section=section, topics=tuple(topics),
-        published=datetime.fromisoformat(published), updated=datetime.fromisoformat(updated),
-        url=url, authors=tuple(Person(*person) for person in authors), body=body,
+        published=when, updated=when if updated == published else datetime.fromisoformat(updated),
+        url=url, authors=tuple(map(_person, authors)), body=body,
         subtitle=subtitle, image=None if image is None else Image(*image), draft=draft,
         source=source, digest=digest,
     )  # fmt: skip
+
+
+_PEOPLE: dict[tuple[Any, ...], Person] = {}  # each person of a record, made once (article_from)
+
+
+def _person(record: Any) -> Person:
+    key = tuple(record)
+    person = _PEOPLE.get(key)
+    if person is None:
+        if len(_PEOPLE) >= MAX_PEOPLE:
+            _PEOPLE.clear()
+        person = _PEOPLE[key] = Person(*key)
+    return person
+
+
+MAX_PEOPLE = 100_000  # persons held made at once: more are made again
