@@ -864,5 +864,5 @@ def _carded(article: Article, config: Config) -> Listing:
 
     summary = summary_of(article, config.feeds, markdown=config.markdown)
     listing = Listing.of(article)
-    listing.card = pack_card((*article_record(article)._replace(body=""), summary))
+    listing.card = pack_card((*article_record(article, body=""), summary))
     return listing

@@ -929,17 +929,17 @@ def _listing_record(item: Article | Listing) -> tuple[Any, ...]:
 
 def _without_body(article: Article) -> tuple[Any, ...]:
     """A kept article's record: its content is kept rendered, so its body is not."""
-    return tuple(article_record(article)._replace(body=""))
+    return tuple(article_record(article, body=""))
 
 
-def article_record(article: Article) -> ArticleRecord:
-    """An article as a record of plain values."""
+def article_record(article: Article, *, body: str | None = None) -> ArticleRecord:
+    """An article as a record of plain values; with `body`, that body instead of its own."""
     image = article.image
     return ArticleRecord(
         article.path, article.id, article.slug, article.title, article.section,
         article.topics, article.published.isoformat(), article.updated.isoformat(),
-        article.url, tuple((p.name, p.email, p.uri) for p in article.authors), article.body,
-        article.subtitle,
+        article.url, tuple((p.name, p.email, p.uri) for p in article.authors),
+        article.body if body is None else body, article.subtitle,
         None if image is None
         else (image.url, image.caption, image.credit, image.type, image.length),
         article.draft, article.source, article.digest,
