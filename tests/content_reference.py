@@ -319,9 +319,9 @@ def _template_spans(data: bytes) -> list[tuple[int, int]]:
     position = 0
     while (found := _TEMPLATE_OPENER.search(data, position)) is not None:
         at = found.start()
-        opener = data[at : at + 3] if data[at + 2 : at + 3] in (b"<", b"%") else data[at : at + 2]
-        if opener == b"{%<":
-            opener = b"{%"
+        opener = data[at : at + 3]  # a shortcode's (`{{<`, `{{%`), else the first two bytes
+        if opener not in _TEMPLATE_CLOSERS:
+            opener = data[at : at + 2]
         closer = _TEMPLATE_CLOSERS[opener]
         end = -1 if closer in missing else data.find(closer, at + len(opener))
         if end < 0:

@@ -243,6 +243,39 @@ def test_a_link_or_image_built_from_template_code_is_left_as_text() -> None:
     assert "a link" in root.text_content()
 
 
+@pytest.mark.parametrize(
+    ("body", "piece"),
+    [
+        ("Use {%% raw %%} here.", "{%% raw %%}"),
+        ("{%%}", "{%%}"),
+        ("{%< y %}", "{%< y %}"),
+        ("{{{ a }}}", "{{{ a }}"),
+        ("{{%% b %%}}", "{{%% b %%}}"),
+        ("a {{< c >}} and {%% d %%}", "{{< c >}}"),
+    ],
+)
+def test_any_opener_of_template_code_is_read_as_the_shortest_it_starts(
+    body: str, piece: str
+) -> None:
+    """An opening brace followed by any of `{`, `%`, `<` (`{%%`, `{{{`, `{%<`) is read as the
+    template code it starts, reported with the first piece, and left as text."""
+    rendered = render_article(article(body), FEEDS)
+    (problem,) = rendered.problems
+    assert f"left as text: {piece!r}" in problem.message
+    assert rendered.content.html is not None
+    root = lxml.html.fragment_fromstring(rendered.content.html, create_parent="div")
+    assert piece in root.text_content()
+
+
+@given(st.text(alphabet="{}%<> x`\n", max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_bodies_of_braces_and_percents_render_without_failing(body: str) -> None:
+    """Any run of braces, percent signs and angle brackets renders (with or without template
+    warnings) as the whole pipeline renders it."""
+    short = render_article(article(body), FEEDS)
+    assert short == render_article(article(body), FEEDS, short=False)
+
+
 def test_template_code_only_in_code_is_not_reported() -> None:
     """Code spans and fences are code: no warning."""
     body = "`{{ x }}` and\n\n```\n{% y %}\n```\n\n    {{ z }}\n"
