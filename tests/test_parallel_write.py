@@ -315,6 +315,28 @@ def test_each_staged_document_starts_for_the_disk_at_once_and_a_refusal_changes_
     assert documents(refused) == documents(hinting)
 
 
+def test_a_document_whose_writing_fails_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing a staged document that fails once its file exists (a full disk) is exit 5
+    naming the document, and leaves no temporary file behind."""
+    import os
+
+    articles, out = tmp_path / "articles", tmp_path / "feeds"
+    _site(articles, 3)
+
+    def full(descriptor: int) -> None:
+        if Path(os.readlink(f"/proc/self/fd/{descriptor}")).name.startswith(".all.atom."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(feedpub.store, "_start_writing", full)
+    result = build_site(articles, out, None, "-q")
+    assert result.exit_code == 5, result.output
+    assert f"{out / 'all.atom'}: No space left on device" in result.stderr
+    assert not list(out.rglob("*.tmp"))
+    assert not (out / "all.atom").exists()
+
+
 def test_a_document_that_cannot_be_flushed_fails_the_build_and_leaves_the_old_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -92,12 +92,16 @@ def _staged(path: Path, data: bytes, mode: int = 0o644) -> str:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
         )
+    except OSError as error:
+        raise OutputError(str(path), error) from None
+    try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
             file.flush()
             _start_writing(file.fileno())
         os.chmod(temporary, mode)
-    except OSError as error:
+    except OSError as error:  # a full disk, say: nothing is left behind
+        Path(temporary).unlink(missing_ok=True)
         raise OutputError(str(path), error) from None
     return temporary
 
